@@ -1,0 +1,75 @@
+"""Satchel: an async-native Python web framework.
+
+A micro core (this package) with batteries one import away. ``import satchel``
+imports only the core: no database, template or cache library.
+
+>>> from satchel import App
+>>> app = App()
+>>> @app.get("/")
+... async def index() -> str:
+...     return "Hello, World!"
+"""
+
+from satchel.app import App, State
+from satchel.datastructures import URL, Headers, MultiDict, QueryParams
+from satchel.errors import (
+    BadRequest,
+    ConfigurationError,
+    Conflict,
+    Forbidden,
+    HTTPError,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    TooManyRequests,
+    Unauthorized,
+    UnprocessableEntity,
+    UnsupportedMediaType,
+)
+from satchel.middleware import CallNext, Middleware
+from satchel.requests import Request
+from satchel.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from satchel.routers import Router
+from satchel.settings import Settings
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "URL",
+    "App",
+    "BadRequest",
+    "CallNext",
+    "ConfigurationError",
+    "Conflict",
+    "Forbidden",
+    "HTMLResponse",
+    "HTTPError",
+    "Headers",
+    "JSONResponse",
+    "MethodNotAllowed",
+    "Middleware",
+    "MultiDict",
+    "NotFound",
+    "PayloadTooLarge",
+    "PlainTextResponse",
+    "QueryParams",
+    "RedirectResponse",
+    "Request",
+    "Response",
+    "Router",
+    "Settings",
+    "State",
+    "StreamingResponse",
+    "TooManyRequests",
+    "Unauthorized",
+    "UnprocessableEntity",
+    "UnsupportedMediaType",
+    "__version__",
+]

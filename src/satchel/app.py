@@ -1,0 +1,538 @@
+"""The application: the root router, its compiled route table and its lifecycle."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any, Generic, TypeVar, overload
+from urllib.parse import quote
+
+from satchel.asgi import ASGIApp, serve_asgi
+from satchel.converters import CONVERTER_FOR_TYPE, Converter, default_converters
+from satchel.errorpages import http_error_response, new_request_id, server_error_response, wants_html
+from satchel.errors import ConfigurationError, HTTPError, MethodNotAllowed, NotFound
+from satchel.formparsers import FormLimits
+from satchel.handlers import Endpoint, compile_handler, handler_hints, to_response
+from satchel.middleware import CallNext, Middleware, build_chain
+from satchel.proxies import ProxyTrust
+from satchel.requests import ClientDisconnected, Request, RequestConfig
+from satchel.responses import PlainTextResponse, RedirectResponse, Response
+from satchel.routers import ErrorHandler, ErrorKey, Router, RouteSpec
+from satchel.routing import Param, RouteTable, parse_path
+from satchel.rsgi import RSGIServer
+from satchel.settings import Settings
+
+__all__ = ["App", "State"]
+
+logger = logging.getLogger("satchel.error")
+
+StateT = TypeVar("StateT")
+Lifespan = Callable[["App[Any]"], AbstractAsyncContextManager[Any]]
+
+#: Sent with every response unless the response sets the header itself.
+SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+    ("referrer-policy", "strict-origin-when-cross-origin"),
+    ("cross-origin-opener-policy", "same-origin"),
+    (
+        "content-security-policy",
+        "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+    ),
+)
+
+
+class State(SimpleNamespace):
+    """Default application state: set any attribute (``app.state.db = ...``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _PathEndpoint:
+    methods: dict[str, Endpoint]
+    allowed: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _PathRoutes:
+    segments: list[str | Param]
+    converters: dict[str, Converter[Any]]
+    methods: dict[str, Endpoint]
+
+
+@dataclass(frozen=True, slots=True)
+class RouteInfo:
+    """A compiled route, as listed by ``satchel routes``."""
+
+    path: str
+    methods: tuple[str, ...]
+    name: str
+    handler: Callable[..., Any]
+    websocket: bool
+
+
+class App(Router, Generic[StateT]):
+    """A Satchel application: an ASGI 3 app and a Granian RSGI app in one.
+
+    Args:
+        settings: Typed settings; read from ``SATCHEL_*`` variables and ``.env`` if omitted.
+        debug: Overrides ``settings.debug``.
+        state: The object behind ``app.state`` (type it for typed access).
+        lifespan: ``lifespan(app)`` returns an async context manager entered at
+            startup and exited at shutdown.
+        middleware: App-wide middleware, outermost first; it sees every
+            request, including those answered 404.
+        security_headers: Send the default security headers
+            (``SECURITY_HEADERS``) on every response that does not set them.
+
+    >>> app = App(settings=Settings())
+    >>> @app.get("/")
+    ... def index() -> str:
+    ...     return "Hello, World!"
+    """
+
+    @overload
+    def __init__(
+        self: App[State],
+        *,
+        settings: Settings | None = None,
+        debug: bool | None = None,
+        state: None = None,
+        lifespan: Lifespan | None = None,
+        middleware: Iterable[Middleware] = (),
+        security_headers: bool = True,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self,
+        *,
+        settings: Settings | None = None,
+        debug: bool | None = None,
+        state: StateT,
+        lifespan: Lifespan | None = None,
+        middleware: Iterable[Middleware] = (),
+        security_headers: bool = True,
+    ) -> None: ...
+    def __init__(
+        self,
+        *,
+        settings: Settings | None = None,
+        debug: bool | None = None,
+        state: Any = None,
+        lifespan: Lifespan | None = None,
+        middleware: Iterable[Middleware] = (),
+        security_headers: bool = True,
+    ) -> None:
+        super().__init__(middleware=middleware)
+        self.settings = settings if settings is not None else Settings.from_env()
+        self.debug = self.settings.debug if debug is None else debug
+        self.state: StateT = state if state is not None else State()
+        self.converters: dict[str, Converter[Any]] = default_converters()
+        self._converter_for_type: dict[type, str] = dict(CONVERTER_FOR_TYPE)
+        self._lifespan = lifespan
+        self._on_startup: list[Callable[[], Any]] = []
+        self._on_shutdown: list[Callable[[], Any]] = []
+        self._asgi_wrappers: list[Callable[[ASGIApp], ASGIApp]] = []
+        self._exit_stack: AsyncExitStack | None = None
+        self._table: RouteTable[_PathEndpoint] = RouteTable()
+        self._ws_table: RouteTable[Callable[..., Any]] = RouteTable()
+        self._route_infos: list[RouteInfo] = []
+        self._chain: CallNext = self._dispatch
+        self._built = False
+        self._started = False
+        self.default_headers = list(SECURITY_HEADERS) if security_headers else []
+        self.request_config = _request_config(self.settings)
+        self.asgi: ASGIApp = serve_asgi(self)
+        self._rsgi = RSGIServer(self)
+
+    # -- registration ----------------------------------------------------------------------
+
+    def register_converter(
+        self, name: str, converter: Converter[Any], *, for_type: type | None = None
+    ) -> None:
+        """Add a path converter usable as ``{param:name}`` (and by annotation ``for_type``)."""
+        self._check_open()
+        self.converters[name] = converter
+        if for_type is not None:
+            self._converter_for_type[for_type] = name
+
+    def on_startup(self, hook: Callable[[], Any]) -> Callable[[], Any]:
+        """Run ``hook`` (sync or async) when the app starts."""
+        self._check_open()
+        self._on_startup.append(hook)
+        return hook
+
+    def on_shutdown(self, hook: Callable[[], Any]) -> Callable[[], Any]:
+        """Run ``hook`` (sync or async) when the app stops."""
+        self._check_open()
+        self._on_shutdown.append(hook)
+        return hook
+
+    def wrap_asgi(self, wrapper: Callable[..., ASGIApp], /, **options: Any) -> None:
+        """Wrap the ASGI entry in third-party ASGI middleware: ``wrapper(app, **options)``.
+
+        Applies to the ASGI interface only; the RSGI entry refuses to start
+        while ASGI middleware is configured, rather than silently skip it.
+        """
+        self._check_open()
+        self._asgi_wrappers.append(lambda inner: wrapper(inner, **options))
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def build(self) -> None:
+        """Compile every route and freeze registration (idempotent)."""
+        if self._built:
+            return
+        self.freeze()
+        self._compile_router(self, "", (), [], {})
+        if self.middleware:
+            self._chain = build_chain(self._guard(self._dispatch, self.error_handlers), self.middleware)
+        for wrap in self._asgi_wrappers:
+            self.asgi = wrap(self.asgi)
+        self._built = True
+
+    async def startup(self) -> None:
+        """Build the app, run startup hooks and enter the lifespan context."""
+        if self._started:
+            return
+        self.build()
+        stack = AsyncExitStack()
+        try:
+            for hook in self._on_startup:
+                await _maybe_await(hook())
+            for hook in reversed(self._on_shutdown):
+                stack.push_async_callback(_call_hook, hook)
+            if self._lifespan is not None:
+                await stack.enter_async_context(self._lifespan(self))
+        except BaseException:
+            await stack.aclose()
+            raise
+        self._exit_stack = stack
+        self._started = True
+
+    async def shutdown(self) -> None:
+        """Exit the lifespan context and run shutdown hooks."""
+        if self._exit_stack is not None:
+            stack, self._exit_stack = self._exit_stack, None
+            await stack.aclose()
+        self._started = False
+
+    def lifespan_context(self) -> AbstractAsyncContextManager[None]:
+        """``async with app.lifespan_context():`` starts and stops the app (tests, scripts)."""
+        return _LifespanContext(self)
+
+    # -- compilation ----------------------------------------------------------------------------
+
+    def _compile_router(
+        self,
+        router: Router,
+        prefix: str,
+        names: tuple[str, ...],
+        middleware: list[Middleware],
+        handlers: Mapping[ErrorKey, ErrorHandler],
+    ) -> None:
+        prefix += router.prefix
+        if router.name:
+            names = (*names, router.name)
+        if router is not self:
+            middleware = [*middleware, *router.middleware]
+            handlers = {**handlers, **router.error_handlers}
+        by_path: dict[str, _PathRoutes] = {}
+        for spec in router.routes:
+            self._compile_route(spec, prefix + spec.path, names, middleware, handlers, by_path)
+        for path_routes in by_path.values():
+            self._add_path(path_routes)
+        for child, child_prefix in router.children:
+            self._compile_router(child, prefix + child_prefix, names, middleware, handlers)
+
+    def _compile_route(
+        self,
+        spec: RouteSpec,
+        path: str,
+        names: tuple[str, ...],
+        middleware: list[Middleware],
+        handlers: Mapping[ErrorKey, ErrorHandler],
+        by_path: dict[str, _PathRoutes],
+    ) -> None:
+        name = ".".join((*names, spec.name))
+        segments = parse_path(path)
+        converters = self._converters_for(spec, segments)
+        info = RouteInfo(path, spec.methods, name, spec.handler, spec.websocket)
+        self._route_infos.append(info)
+        if spec.websocket:
+            self._ws_table.add(segments, converters, spec.handler)
+            self._table.add_name(name, segments, converters)
+            return
+        endpoint = compile_handler(
+            spec.handler, path_names=list(converters), status_code=spec.status_code
+        )
+        if middleware or handlers:
+            merged = {**self.error_handlers, **handlers}
+            endpoint = build_chain(self._guard(endpoint, merged), middleware)
+        path_routes = by_path.setdefault(path, _PathRoutes(segments, converters, {}))
+        if path_routes.converters != converters:
+            raise ConfigurationError(
+                f"Routes for {path!r} disagree on parameter types: {spec.handler.__qualname__}"
+            )
+        for method in spec.methods:
+            if method in path_routes.methods:
+                raise ConfigurationError(f"Two handlers for {method} {path}")
+            path_routes.methods[method] = endpoint
+        self._table.add_name(name, segments, converters)
+
+    def _converters_for(
+        self, spec: RouteSpec, segments: list[str | Param]
+    ) -> dict[str, Converter[Any]]:
+        hints = handler_hints(spec.handler)
+        converters: dict[str, Converter[Any]] = {}
+        for segment in segments:
+            if isinstance(segment, str):
+                continue
+            converter_name = segment.converter
+            if converter_name is None:
+                annotation = hints.get(segment.name, str)
+                converter_name = self._converter_for_type.get(annotation)
+                if converter_name is None:
+                    raise ConfigurationError(
+                        f"Route {spec.path!r}: no converter for parameter {segment.name!r} "
+                        f"annotated {annotation!r}; name one, like '{{{segment.name}:str}}'"
+                    )
+            converter = self.converters.get(converter_name)
+            if converter is None:
+                raise ConfigurationError(
+                    f"Route {spec.path!r}: unknown converter {converter_name!r}"
+                )
+            converters[segment.name] = converter
+        return converters
+
+    def _add_path(self, routes: _PathRoutes) -> None:
+        methods = routes.methods
+        if "GET" in methods and "HEAD" not in methods:
+            methods["HEAD"] = methods["GET"]
+        allowed = tuple(sorted({*methods, "OPTIONS"}))
+        if "OPTIONS" not in methods:
+            methods["OPTIONS"] = _options_endpoint(allowed)
+        self._table.add(routes.segments, routes.converters, _PathEndpoint(methods, allowed))
+
+    def _guard(self, endpoint: CallNext, handlers: Mapping[ErrorKey, ErrorHandler]) -> CallNext:
+        async def guarded(request: Request) -> Response:
+            try:
+                return await endpoint(request)
+            except Exception as exc:
+                return await self.error_response(request, exc, handlers)
+
+        return guarded
+
+    # -- per request ------------------------------------------------------------------------------
+
+    async def handle(self, request: Request) -> Response:
+        """Answer ``request``: middleware, routing, handler, error handling."""
+        try:
+            return await self._chain(request)
+        except Exception as exc:
+            return await self.error_response(request, exc)
+
+    async def _dispatch(self, request: Request) -> Response:
+        found = self._table.match(request.path)
+        if found is None:
+            return self._not_found(request)
+        endpoint, params = found
+        call = endpoint.methods.get(request.method)
+        if call is None:
+            raise MethodNotAllowed(endpoint.allowed)
+        request.path_params = params
+        return await call(request)
+
+    def _not_found(self, request: Request) -> Response:
+        path = request.path
+        if self.settings.redirect_slashes and path != "/":
+            other = path[:-1] if path.endswith("/") else path + "/"
+            if self._table.match(other) is not None:
+                location = _local_redirect_target(other, request.query_string)
+                if location is not None:
+                    return RedirectResponse(location, 308)
+        raise NotFound()
+
+    def websocket_endpoint(self, path: str) -> tuple[Callable[..., Any], dict[str, Any]] | None:
+        """Return the WebSocket handler for ``path`` and its parameters, if any."""
+        return self._ws_table.match(path)
+
+    async def error_response(
+        self,
+        request: Request,
+        exc: Exception,
+        handlers: Mapping[ErrorKey, ErrorHandler] | None = None,
+    ) -> Response:
+        """Turn ``exc`` into a response with ``handlers`` (default: the app's)."""
+        handler = _find_handler(self.error_handlers if handlers is None else handlers, exc)
+        if handler is not None:
+            status = exc.status_code if isinstance(exc, HTTPError) else 500
+            try:
+                return to_response(await _maybe_await(handler(request, exc)), status)
+            except Exception as handler_exc:
+                return self._server_error(request, handler_exc)
+        if isinstance(exc, HTTPError):
+            return http_error_response(request, exc)
+        if isinstance(exc, ClientDisconnected):
+            return Response(b"", 400)
+        return self._server_error(request, exc)
+
+    def _server_error(self, request: Request, exc: Exception) -> Response:
+        request_id = new_request_id()
+        logger.error(
+            "Unhandled exception in %s %s [request id %s]",
+            request.method,
+            request.path,
+            request_id,
+            exc_info=exc,
+        )
+        if self.debug:
+            return _debug_response(request, exc, request_id)
+        return server_error_response(request, request_id)
+
+    def response_headers(self, response: Response) -> list[tuple[str, str]]:
+        """The headers to send: the response's own plus defaults it does not set."""
+        headers = response.header_list
+        defaults = self.default_headers
+        if not defaults:
+            return headers
+        if len(headers) == 1 and headers[0][0] == "content-type":
+            return headers + defaults
+        names = {name for name, _ in headers}
+        return headers + [h for h in defaults if h[0] not in names]
+
+    @property
+    def has_asgi_wrappers(self) -> bool:
+        """Whether third-party ASGI middleware wraps the ASGI entry."""
+        return bool(self._asgi_wrappers)
+
+    def url_for(self, name: str, /, **params: Any) -> str:
+        """Return the path of the route ``name`` with ``params`` filled in.
+
+        Raises:
+            KeyError: no route has that name.
+            ValueError: parameters are missing or unexpected.
+        """
+        self.build()
+        return self._table.url_path(name, params)
+
+    def routes_info(self) -> list[RouteInfo]:
+        """Every compiled route, in registration order."""
+        self.build()
+        return list(self._route_infos)
+
+    # -- protocol entries ----------------------------------------------------------------------------
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """The ASGI 3 entry point."""
+        await self.asgi(scope, receive, send)
+
+    def __rsgi__(self, scope: Any, protocol: Any) -> Awaitable[None]:
+        """The Granian RSGI entry point."""
+        return self._rsgi(scope, protocol)
+
+    def __rsgi_init__(self, loop: Any) -> None:
+        """Granian calls this before serving: start the app on its loop."""
+        self._rsgi.check_supported()
+        loop.run_until_complete(self.startup())
+
+    def __rsgi_del__(self, loop: Any) -> None:
+        """Granian calls this after serving: stop the app."""
+        loop.run_until_complete(self.shutdown())
+
+
+class _LifespanContext:
+    def __init__(self, app: App[Any]) -> None:
+        self._app = app
+
+    async def __aenter__(self) -> None:
+        await self._app.startup()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._app.shutdown()
+
+
+def _request_config(settings: Settings) -> RequestConfig:
+    form = FormLimits(
+        max_body_size=settings.max_body_size,
+        max_upload_size=settings.max_upload_size,
+        max_fields=settings.max_form_fields,
+        max_files=settings.max_form_files,
+        max_part_header_size=settings.max_part_header_size,
+        spool_max_size=settings.spool_max_size,
+    )
+    return RequestConfig(
+        form=form,
+        max_json_depth=settings.max_json_depth,
+        max_query_fields=settings.max_form_fields,
+        proxies=ProxyTrust(settings.trusted_proxies),
+    )
+
+
+def _options_endpoint(allowed: tuple[str, ...]) -> Endpoint:
+    allow = ", ".join(allowed)
+
+    async def options(request: Request) -> Response:
+        return Response(b"", 204, [("allow", allow)])
+
+    return options
+
+
+def _find_handler(
+    handlers: Mapping[ErrorKey, ErrorHandler], exc: Exception
+) -> ErrorHandler | None:
+    if not handlers:
+        return None
+    for cls in type(exc).__mro__:
+        handler = handlers.get(cls)
+        if handler is not None:
+            return handler
+    if isinstance(exc, HTTPError):
+        return handlers.get(exc.status_code)
+    return None
+
+
+def _local_redirect_target(path: str, query: str) -> str | None:
+    """Quote ``path`` for a same-site Location, or None if a browser could read it as a host."""
+    location = quote(path, safe="/:@!$&'()*+,;=-._~")
+    if not location.startswith("/") or location.startswith("//"):
+        return None
+    if query:
+        location += "?" + quote(query, safe="/:@!$&'()*+,;=-._~?%")
+    return location
+
+
+def _debug_response(request: Request, exc: Exception, request_id: str) -> Response:
+    # Imported here: the debug page is only needed in debug mode, after an error.
+    from satchel.debug_page import render_debug_page, render_debug_text
+
+    headers = [("cache-control", "no-store"), ("x-request-id", request_id)]
+    if not wants_html(request):
+        text = render_debug_text(exc, method=request.method, url=request.path, request_id=request_id)
+        return PlainTextResponse(text, 500, headers)
+    nonce = secrets.token_urlsafe(16)
+    page = render_debug_page(
+        exc,
+        method=request.method,
+        url=request.path + ("?" + request.query_string if request.query_string else ""),
+        headers=request.headers.multi_items(),
+        request_id=request_id,
+        nonce=nonce,
+    )
+    csp = f"default-src 'none'; style-src 'nonce-{nonce}'; base-uri 'none'; frame-ancestors 'none'"
+    headers.append(("content-security-policy", csp))
+    return Response(page, 500, headers, media_type="text/html; charset=utf-8")
+
+
+async def _maybe_await(value: Any) -> Any:
+    if inspect.isawaitable(value):
+        return await value
+    return value
+
+
+async def _call_hook(hook: Callable[[], Any]) -> None:
+    await _maybe_await(hook())

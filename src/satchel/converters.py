@@ -1,0 +1,153 @@
+"""Path parameter converters: turn one URL segment into a value and back.
+
+A converter raises ``ValueError`` from ``to_python`` when the segment does not
+match; the router then tries other routes and finally answers 404.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
+
+__all__ = [
+    "Converter",
+    "DateConverter",
+    "FloatConverter",
+    "IntConverter",
+    "PathConverter",
+    "StrConverter",
+    "UUIDConverter",
+    "default_converters",
+]
+
+T = TypeVar("T")
+
+# Longer digit strings are refused before int() sees them: Python limits
+# int-from-str conversions and no real id needs more.
+_MAX_DIGITS = 32
+
+
+@runtime_checkable
+class Converter(Protocol[T]):
+    """Turns a path segment into a value (``to_python``) and back (``to_url``).
+
+    Implement ``to_python`` to raise ``ValueError`` for segments that do not
+    match. Set ``matches_slash = True`` for a converter that takes the rest of
+    the path, slashes included (it must be the last segment).
+
+    >>> class SlugConverter:
+    ...     matches_slash = False
+    ...     def to_python(self, value: str) -> str:
+    ...         if not value.replace("-", "").isalnum():
+    ...             raise ValueError(value)
+    ...         return value
+    ...     def to_url(self, value: str) -> str:
+    ...         return value
+    >>> isinstance(SlugConverter(), Converter)
+    True
+    """
+
+    matches_slash: ClassVar[bool]
+
+    def to_python(self, value: str) -> T: ...
+
+    def to_url(self, value: T) -> str: ...
+
+
+class StrConverter:
+    """Any non-empty segment (no slash)."""
+
+    matches_slash: ClassVar[bool] = False
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return str(value)
+
+
+class PathConverter(StrConverter):
+    """The rest of the path, slashes included (must be the last segment)."""
+
+    matches_slash: ClassVar[bool] = True
+
+
+class IntConverter:
+    """A non-negative integer written in ASCII digits (``'٣'`` and ``'+1'`` do not match)."""
+
+    matches_slash: ClassVar[bool] = False
+
+    def to_python(self, value: str) -> int:
+        if not (value.isascii() and value.isdigit()) or len(value) > _MAX_DIGITS:
+            raise ValueError(value)
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(int(value))
+
+
+class FloatConverter:
+    """A non-negative decimal number such as ``3`` or ``2.5`` (no ``nan``/``inf``)."""
+
+    matches_slash: ClassVar[bool] = False
+
+    def to_python(self, value: str) -> float:
+        whole, _, fraction = value.partition(".")
+        digits = whole + fraction
+        if not (digits.isascii() and digits.isdigit()) or not whole or len(value) > _MAX_DIGITS:
+            raise ValueError(value)
+        return float(value)
+
+    def to_url(self, value: float) -> str:
+        return repr(float(value))
+
+
+class UUIDConverter:
+    """A UUID in its canonical 36-character form."""
+
+    matches_slash: ClassVar[bool] = False
+
+    def to_python(self, value: str) -> uuid.UUID:
+        if len(value) != 36:
+            raise ValueError(value)
+        return uuid.UUID(value)
+
+    def to_url(self, value: uuid.UUID) -> str:
+        return str(value)
+
+
+class DateConverter:
+    """An ISO date ``YYYY-MM-DD``."""
+
+    matches_slash: ClassVar[bool] = False
+
+    def to_python(self, value: str) -> datetime.date:
+        if len(value) != 10:
+            raise ValueError(value)
+        return datetime.date.fromisoformat(value)
+
+    def to_url(self, value: datetime.date) -> str:
+        return value.isoformat()
+
+
+def default_converters() -> dict[str, Converter[Any]]:
+    """Return a fresh name-to-converter mapping of the built-in converters."""
+    return {
+        "str": StrConverter(),
+        "path": PathConverter(),
+        "int": IntConverter(),
+        "float": FloatConverter(),
+        "uuid": UUIDConverter(),
+        "date": DateConverter(),
+    }
+
+
+#: Which converter a parameter gets from its annotation when the pattern names none.
+CONVERTER_FOR_TYPE: dict[type, str] = {
+    str: "str",
+    int: "int",
+    float: "float",
+    uuid.UUID: "uuid",
+    datetime.date: "date",
+}

@@ -1,0 +1,66 @@
+"""JSON encoding and bounded decoding (msgspec underneath)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+
+from satchel.errors import BadRequest
+
+__all__ = ["json_decode", "json_encode"]
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder()
+
+# Brackets outside strings; a string token is consumed whole so brackets inside
+# it never count. Linear: no nested quantifiers.
+_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def json_encode(value: Any) -> bytes:
+    """Encode ``value`` (dicts, lists, msgspec Structs, dataclasses, ...) to JSON bytes.
+
+    >>> json_encode({"id": 1})
+    b'{"id":1}'
+    """
+    return _encoder.encode(value)
+
+
+def json_decode(data: bytes | str, *, max_depth: int = 64) -> Any:
+    """Decode JSON, refusing malformed or too deeply nested documents with 400.
+
+    >>> json_decode(b'{"a": [1, 2]}')
+    {'a': [1, 2]}
+    >>> json_decode(b"[[[1]]]", max_depth=2)
+    Traceback (most recent call last):
+    ...
+    satchel.errors.BadRequest: 400: JSON nested deeper than 2 levels
+    """
+    raw = data.encode() if isinstance(data, str) else data
+    if _may_exceed_depth(raw, max_depth) and _exceeds_depth(raw, max_depth):
+        raise BadRequest(f"JSON nested deeper than {max_depth} levels")
+    try:
+        return _decoder.decode(raw)
+    except msgspec.DecodeError as exc:
+        raise BadRequest(f"Malformed JSON: {exc}") from None
+
+
+def _may_exceed_depth(raw: bytes, max_depth: int) -> bool:
+    # Cheap pre-check: a document with no more openers than the limit cannot
+    # nest deeper, so the common small body skips the scan.
+    return raw.count(b"[") + raw.count(b"{") > max_depth
+
+
+def _exceeds_depth(raw: bytes, max_depth: int) -> bool:
+    depth = 0
+    for match in _TOKENS.finditer(raw):
+        token = match.group()
+        if token in (b"[", b"{"):
+            depth += 1
+            if depth > max_depth:
+                return True
+        elif token in (b"]", b"}"):
+            depth -= 1
+    return False

@@ -1,0 +1,63 @@
+"""Decoding and vetting the request path before routing.
+
+Invalid UTF-8, NUL characters, dot segments and absurd lengths are refused
+with a 4xx instead of being silently repaired and routed.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import unquote_to_bytes
+
+from satchel.errors import BadRequest, HTTPError
+
+__all__ = ["MAX_PATH_LENGTH", "check_path", "decode_path"]
+
+#: Longer paths answer 414; real URLs are far shorter and servers cap them too.
+MAX_PATH_LENGTH = 8192
+
+
+def decode_path(raw: bytes) -> str:
+    """Percent-decode a raw path strictly as UTF-8, then :func:`check_path` it.
+
+    >>> decode_path(b"/caf%C3%A9")
+    '/café'
+    >>> decode_path(b"/%FF")
+    Traceback (most recent call last):
+    ...
+    satchel.errors.BadRequest: 400: Path is not valid UTF-8
+    """
+    if len(raw) > MAX_PATH_LENGTH:
+        raise HTTPError("Path too long", status_code=414)
+    data = unquote_to_bytes(raw) if b"%" in raw else raw
+    try:
+        return check_path(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise BadRequest("Path is not valid UTF-8") from None
+
+
+def check_path(path: str) -> str:
+    """Check an already decoded path and return it.
+
+    A U+FFFD replacement character means the server had to repair invalid
+    UTF-8 (RSGI servers decode for us), so it is refused like invalid UTF-8.
+
+    >>> check_path("/a/../etc/passwd")
+    Traceback (most recent call last):
+    ...
+    satchel.errors.BadRequest: 400: Path contains a '.' or '..' segment
+
+    Raises:
+        BadRequest: invalid UTF-8, a NUL, a dot segment, or no leading slash.
+        HTTPError: 414 when longer than ``MAX_PATH_LENGTH``.
+    """
+    if len(path) > MAX_PATH_LENGTH:
+        raise HTTPError("Path too long", status_code=414)
+    if "\ufffd" in path:
+        raise BadRequest("Path is not valid UTF-8")
+    if "\x00" in path:
+        raise BadRequest("Path contains a NUL character")
+    if "/." in path and any(s in (".", "..") for s in path.split("/")):
+        raise BadRequest("Path contains a '.' or '..' segment")
+    if not path.startswith("/"):
+        raise BadRequest("Path must start with '/'")
+    return path
