@@ -9,12 +9,17 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, TypeVar, cast, overload
 from urllib.parse import quote
 
 from satchel.asgi import ASGIApp, serve_asgi
 from satchel.converters import CONVERTER_FOR_TYPE, Converter, default_converters
-from satchel.errorpages import http_error_response, new_request_id, server_error_response, wants_html
+from satchel.errorpages import (
+    http_error_response,
+    new_request_id,
+    server_error_response,
+    wants_html,
+)
 from satchel.errors import ConfigurationError, HTTPError, MethodNotAllowed, NotFound
 from satchel.formparsers import FormLimits
 from satchel.handlers import Endpoint, compile_handler, handler_hints, to_response
@@ -130,7 +135,7 @@ class App(Router, Generic[StateT]):
         super().__init__(middleware=middleware)
         self.settings = settings if settings is not None else Settings.from_env()
         self.debug = self.settings.debug if debug is None else debug
-        self.state: StateT = state if state is not None else State()
+        self.state: StateT = state if state is not None else cast(StateT, State())
         self.converters: dict[str, Converter[Any]] = default_converters()
         self._converter_for_type: dict[type, str] = dict(CONVERTER_FOR_TYPE)
         self._lifespan = lifespan
@@ -149,7 +154,7 @@ class App(Router, Generic[StateT]):
         self.asgi: ASGIApp = serve_asgi(self)
         self._rsgi = RSGIServer(self)
 
-    # -- registration ----------------------------------------------------------------------
+    # -- registration --------------------------------------------------------------------
 
     def register_converter(
         self, name: str, converter: Converter[Any], *, for_type: type | None = None
@@ -181,7 +186,7 @@ class App(Router, Generic[StateT]):
         self._check_open()
         self._asgi_wrappers.append(lambda inner: wrapper(inner, **options))
 
-    # -- lifecycle ---------------------------------------------------------------------------
+    # -- lifecycle -----------------------------------------------------------------------
 
     def build(self) -> None:
         """Compile every route and freeze registration (idempotent)."""
@@ -190,7 +195,9 @@ class App(Router, Generic[StateT]):
         self.freeze()
         self._compile_router(self, "", (), [], {})
         if self.middleware:
-            self._chain = build_chain(self._guard(self._dispatch, self.error_handlers), self.middleware)
+            self._chain = build_chain(
+                self._guard(self._dispatch, self.error_handlers), self.middleware
+            )
         for wrap in self._asgi_wrappers:
             self.asgi = wrap(self.asgi)
         self._built = True
@@ -225,7 +232,7 @@ class App(Router, Generic[StateT]):
         """``async with app.lifespan_context():`` starts and stops the app (tests, scripts)."""
         return _LifespanContext(self)
 
-    # -- compilation ----------------------------------------------------------------------------
+    # -- compilation ---------------------------------------------------------------------
 
     def _compile_router(
         self,
@@ -327,7 +334,7 @@ class App(Router, Generic[StateT]):
 
         return guarded
 
-    # -- per request ------------------------------------------------------------------------------
+    # -- per request ---------------------------------------------------------------------
 
     async def handle(self, request: Request) -> Response:
         """Answer ``request``: middleware, routing, handler, error handling."""
@@ -425,7 +432,7 @@ class App(Router, Generic[StateT]):
         self.build()
         return list(self._route_infos)
 
-    # -- protocol entries ----------------------------------------------------------------------------
+    # -- protocol entries ----------------------------------------------------------------
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         """The ASGI 3 entry point."""
@@ -482,9 +489,7 @@ def _options_endpoint(allowed: tuple[str, ...]) -> Endpoint:
     return options
 
 
-def _find_handler(
-    handlers: Mapping[ErrorKey, ErrorHandler], exc: Exception
-) -> ErrorHandler | None:
+def _find_handler(handlers: Mapping[ErrorKey, ErrorHandler], exc: Exception) -> ErrorHandler | None:
     if not handlers:
         return None
     for cls in type(exc).__mro__:
@@ -512,7 +517,9 @@ def _debug_response(request: Request, exc: Exception, request_id: str) -> Respon
 
     headers = [("cache-control", "no-store"), ("x-request-id", request_id)]
     if not wants_html(request):
-        text = render_debug_text(exc, method=request.method, url=request.path, request_id=request_id)
+        text = render_debug_text(
+            exc, method=request.method, url=request.path, request_id=request_id
+        )
         return PlainTextResponse(text, 500, headers)
     nonce = secrets.token_urlsafe(16)
     page = render_debug_page(

@@ -40,7 +40,9 @@ class ASGIRequest(Request):
         self._asgi_receive = receive
 
     def _raw_headers(self) -> list[tuple[str, str]]:
-        return [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in self._scope["headers"]]
+        return [
+            (k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in self._scope["headers"]
+        ]
 
     async def _receive(self) -> AsyncIterator[bytes]:
         while True:
@@ -174,4 +176,3 @@ async def _serve_lifespan(app: App[Any], receive: Receive, send: Send) -> None:
                 return
             await send({"type": "lifespan.shutdown.complete"})
             return
-

@@ -12,7 +12,6 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 __all__ = ["FILE_CHUNK_SIZE", "iterate_chunks", "read_file_chunks"]
 
 FILE_CHUNK_SIZE = 64 * 1024
-_DONE = object()
 
 
 async def iterate_chunks(
@@ -29,18 +28,18 @@ async def iterate_chunks(
     iterator = iter(content)
     try:
         while True:
-            chunk = await asyncio.to_thread(_next_chunk, iterator)
-            if chunk is _DONE:
+            chunk = await asyncio.to_thread(_next_or_none, iterator)
+            if chunk is None:
                 return
-            yield chunk.encode() if isinstance(chunk, str) else chunk  # type: ignore[union-attr]
+            yield chunk.encode() if isinstance(chunk, str) else chunk
     finally:
         close = getattr(iterator, "close", None)
         if close is not None:
             close()
 
 
-def _next_chunk(iterator: Iterator[bytes | str]) -> object:
-    return next(iterator, _DONE)
+def _next_or_none(iterator: Iterator[bytes | str]) -> bytes | str | None:
+    return next(iterator, None)
 
 
 async def read_file_chunks(path: str, start: int, end: int) -> AsyncIterator[bytes]:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["ClientDisconnected", "Request", "RequestConfig"]
 
 
-class ClientDisconnected(Exception):  # noqa: N818 - reads better than ClientDisconnectedError
+class ClientDisconnected(Exception):
     """The client went away before the request body was complete."""
 
 
@@ -102,7 +102,7 @@ class Request:
         self._state: dict[str, Any] | None = None
         self._stream_used = False
 
-    # -- what the protocol adapter provides -----------------------------------------------
+    # -- what the protocol adapter provides ----------------------------------------------
 
     def _raw_headers(self) -> list[tuple[str, str]]:
         """Return the headers as ``(lower-case name, value)`` pairs."""
@@ -126,7 +126,7 @@ class Request:
         """The HTTP version, e.g. ``"1.1"`` or ``"2"``."""
         raise NotImplementedError
 
-    # -- lazily parsed views --------------------------------------------------------------
+    # -- lazily parsed views -------------------------------------------------------------
 
     @property
     def headers(self) -> Headers:
@@ -213,7 +213,7 @@ class Request:
             raise BadRequest("Invalid Content-Length header")
         return int(value)
 
-    # -- body ------------------------------------------------------------------------------
+    # -- body ----------------------------------------------------------------------------
 
     async def stream(self) -> AsyncIterator[bytes]:
         """Yield the body in chunks as they arrive, without buffering it.
@@ -303,7 +303,7 @@ class Request:
         if self._form is not None:
             await self._form.close()
 
-    # -- helpers -------------------------------------------------------------------------------
+    # -- helpers -------------------------------------------------------------------------
 
     def _forwarded(self, name: str) -> str | None:
         values = self.headers.getall(name)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterable, Iterable, Iterator, Mapping, MutableMapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 from urllib.parse import quote
@@ -21,12 +21,12 @@ if TYPE_CHECKING:
     from satchel.requests import Request
 
 __all__ = [
+    "FileResponseBase",
     "HTMLResponse",
     "JSONResponse",
     "MutableHeaders",
     "PlainTextResponse",
     "RedirectResponse",
-    "FileResponseBase",
     "Response",
     "StreamingResponse",
 ]
@@ -209,9 +209,7 @@ class Response:
         if max_age is not None:
             parts.append(f"Max-Age={int(max_age)}")
         if expires is not None:
-            parts.append(
-                "Expires=" + format_datetime(expires.astimezone(timezone.utc), usegmt=True)
-            )
+            parts.append("Expires=" + format_datetime(expires.astimezone(UTC), usegmt=True))
         parts.extend(
             flag
             for flag, on in (
@@ -232,7 +230,7 @@ class Response:
             key,
             "",
             max_age=0,
-            expires=datetime(1970, 1, 1, tzinfo=timezone.utc),
+            expires=datetime(1970, 1, 1, tzinfo=UTC),
             path=path,
             domain=domain,
             secure=secure,

@@ -16,7 +16,7 @@ from satchel.errors import ConfigurationError
 from satchel.middleware import Middleware
 from satchel.requests import Request
 
-__all__ = ["ErrorHandler", "Router", "RouteSpec"]
+__all__ = ["ErrorHandler", "RouteSpec", "Router"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 ErrorHandler = Callable[[Request, Exception], Awaitable[Any] | Any]
@@ -71,7 +71,7 @@ class Router:
         self.error_handlers: dict[ErrorKey, ErrorHandler] = {}
         self._frozen = False
 
-    # -- registration -------------------------------------------------------------------
+    # -- registration --------------------------------------------------------------------
 
     def route(
         self,

@@ -1,0 +1,73 @@
+"""The package's public surface and its import cost."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+import subprocess
+import sys
+
+import pytest
+
+import satchel
+
+HEAVY = ("sqlalchemy", "jinja2", "alembic", "redis", "pydantic", "click", "granian", "httpx")
+
+
+def test_all_names_exist_and_are_sorted() -> None:
+    for name in satchel.__all__:
+        assert hasattr(satchel, name), name
+    assert len(set(satchel.__all__)) == len(satchel.__all__)
+
+
+def test_every_public_name_is_exported() -> None:
+    public = {
+        name
+        for name, value in vars(satchel).items()
+        if not name.startswith("_") and not isinstance(value, type(satchel))
+    }
+    assert public <= set(satchel.__all__)
+
+
+@pytest.mark.parametrize(
+    "name", sorted(m.name for m in pkgutil.walk_packages(satchel.__path__, "satchel."))
+)
+def test_every_module_declares_all(name: str) -> None:
+    module = importlib.import_module(name)
+    exported = getattr(module, "__all__", None)
+    assert exported is not None, f"{name} has no __all__"
+    for attr in exported:
+        assert hasattr(module, attr), f"{name}.__all__ names missing {attr!r}"
+
+
+def test_import_satchel_stays_light() -> None:
+    code = "import sys, satchel; print(' '.join(sorted(sys.modules)))"
+    loaded = set(subprocess.check_output([sys.executable, "-c", code], text=True).split())
+    assert not {m for m in loaded for h in HEAVY if m == h or m.startswith(h + ".")}
+
+
+def _import_time_us(module: str) -> int:
+    """Cumulative import time of ``module`` in a fresh interpreter (best of 5)."""
+    best = None
+    for _ in range(5):
+        out = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stderr
+        match = re.search(rf"^import time:\s+\d+ \|\s+(\d+) \| {module}$", out, re.MULTILINE)
+        assert match, out[-500:]
+        value = int(match.group(1))
+        best = value if best is None else min(best, value)
+    assert best is not None
+    return best
+
+
+def test_import_time_compared_with_flask(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("flask")
+    ours, flask = _import_time_us("satchel"), _import_time_us("flask")
+    # Reported, not asserted: timings are for benchmarks, the module set is the guard.
+    with capsys.disabled():
+        print(f"\nimport time: satchel {ours} us, flask {flask} us, ratio {ours / flask:.2f}")
