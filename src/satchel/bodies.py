@@ -28,10 +28,10 @@ async def iterate_chunks(
     iterator = iter(content)
     try:
         while True:
-            chunk = await asyncio.to_thread(_next_or_none, iterator)
-            if chunk is None:
+            item = await asyncio.to_thread(_next_or_none, iterator)
+            if item is None:
                 return
-            yield chunk.encode() if isinstance(chunk, str) else chunk
+            yield item.encode() if isinstance(item, str) else item
     finally:
         close = getattr(iterator, "close", None)
         if close is not None:
