@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -15,10 +17,13 @@ BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_page_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # no stray .env or files from the repository
-    namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
+    # A real module, so dataclasses and get_type_hints can resolve the page's names.
+    module = types.ModuleType(f"docs_{page.stem.replace('-', '_')}")
+    monkeypatch.setitem(sys.modules, module.__name__, module)
     for number, match in enumerate(BLOCK.finditer(page.read_text()), start=1):
-        code = compile(match.group(1), f"{page.name}[block {number}]", "exec")
-        exec(code, namespace)  # noqa: S102 - the documentation is our own code
+        name = f"{page.name}[block {number}]"
+        code = compile(match.group(1), name, "exec", dont_inherit=True)
+        exec(code, module.__dict__)  # noqa: S102 - the documentation is our own code
 
 
 def test_docs_have_examples() -> None:

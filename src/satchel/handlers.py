@@ -139,4 +139,8 @@ def to_response(value: Any, status_code: int = 200) -> Response:
         return Response.make(value, status_code, _OCTETS)
     if value is None:
         return Response.make(b"", 204 if status_code == 200 else status_code, None)
+    if isinstance(value, str):  # str subclasses (enums, slugs, ...)
+        return PlainTextResponse.make(str(value).encode(), status_code, _TEXT)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return Response.make(bytes(value), status_code, _OCTETS)
     return JSONResponse.make(JSONResponse.encode(value), status_code, _JSON)
