@@ -26,6 +26,7 @@ from satchel.errors import (
     UnprocessableEntity,
     UnsupportedMediaType,
 )
+from satchel.files import FileResponse, safe_join
 from satchel.middleware import CallNext, Middleware
 from satchel.requests import Request
 from satchel.responses import (
@@ -38,6 +39,7 @@ from satchel.responses import (
 )
 from satchel.routers import Router
 from satchel.settings import Settings
+from satchel.websockets import WebSocket, WebSocketDisconnect
 
 __version__ = "0.1.0.dev0"
 
@@ -48,6 +50,7 @@ __all__ = [
     "CallNext",
     "ConfigurationError",
     "Conflict",
+    "FileResponse",
     "Forbidden",
     "HTMLResponse",
     "HTTPError",
@@ -71,5 +74,8 @@ __all__ = [
     "Unauthorized",
     "UnprocessableEntity",
     "UnsupportedMediaType",
+    "WebSocket",
+    "WebSocketDisconnect",
     "__version__",
+    "safe_join",
 ]

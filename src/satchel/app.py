@@ -32,7 +32,7 @@ from satchel.routing import Param, RouteTable, parse_path
 from satchel.rsgi import RSGIServer
 from satchel.settings import Settings
 
-__all__ = ["App", "State"]
+__all__ = ["SECURITY_HEADERS", "App", "RouteInfo", "State"]
 
 logger = logging.getLogger("satchel.error")
 
@@ -436,6 +436,10 @@ class App(Router, Generic[StateT]):
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         """The ASGI 3 entry point."""
+        if not self._built and scope["type"] != "lifespan":
+            # Building installs the wrap_asgi middleware: the first request must pass it
+            # too. (Lifespan builds in startup(), where a failure is reported properly.)
+            self.build()
         await self.asgi(scope, receive, send)
 
     def __rsgi__(self, scope: Any, protocol: Any) -> Awaitable[None]:
@@ -492,12 +496,16 @@ def _options_endpoint(allowed: tuple[str, ...]) -> Endpoint:
 def _find_handler(handlers: Mapping[ErrorKey, ErrorHandler], exc: Exception) -> ErrorHandler | None:
     if not handlers:
         return None
-    for cls in type(exc).__mro__:
-        handler = handlers.get(cls)
+    keys: tuple[ErrorKey, ...] = type(exc).__mro__
+    if isinstance(exc, HTTPError):
+        # A status handler (404) ranks just above HTTPError: a handler for a
+        # subclass is more specific, one for HTTPError or Exception less.
+        cut = keys.index(HTTPError)
+        keys = (*keys[:cut], exc.status_code, *keys[cut:])
+    for key in keys:
+        handler = handlers.get(key)
         if handler is not None:
             return handler
-    if isinstance(exc, HTTPError):
-        return handlers.get(exc.status_code)
     return None
 
 

@@ -111,7 +111,11 @@ class UUIDConverter:
     def to_python(self, value: str) -> uuid.UUID:
         if len(value) != 36:
             raise ValueError(value)
-        return uuid.UUID(value)
+        result = uuid.UUID(value)
+        # uuid.UUID also takes braces and misplaced hyphens: one URL per UUID only.
+        if str(result) != value.lower():
+            raise ValueError(value)
+        return result
 
     def to_url(self, value: uuid.UUID) -> str:
         return str(value)
@@ -125,7 +129,11 @@ class DateConverter:
     def to_python(self, value: str) -> datetime.date:
         if len(value) != 10:
             raise ValueError(value)
-        return datetime.date.fromisoformat(value)
+        result = datetime.date.fromisoformat(value)
+        # fromisoformat also takes week dates such as '2024-W01-1'.
+        if result.isoformat() != value:
+            raise ValueError(value)
+        return result
 
     def to_url(self, value: datetime.date) -> str:
         return value.isoformat()

@@ -306,16 +306,21 @@ def parse_options_header(value: str) -> tuple[str, dict[str, str]]:
     main, _, rest = value.partition(";")
     params: dict[str, str] = {}
     while rest:
-        name, eq, rest = rest.partition("=")
-        name = name.strip().lower()
-        rest = rest.lstrip()
+        end = rest.find(";")
+        equals = rest.find("=", 0, len(rest) if end < 0 else end)
+        if equals < 0:
+            # No '=' before the next ';': skip this parameter alone, not the next one too.
+            rest = "" if end < 0 else rest[end + 1 :]
+            continue
+        name = rest[:equals].strip().lower()
+        rest = rest[equals + 1 :].lstrip()
         if rest.startswith('"'):
             param, rest = _read_quoted(rest)
             rest = rest.partition(";")[2]
         else:
             param, _, rest = rest.partition(";")
             param = param.strip()
-        if eq and name and name not in params:
+        if name and name not in params:
             params[name] = param
     return main.strip().lower(), params
 

@@ -302,7 +302,7 @@ class RedirectResponse(Response):
 
     Non-ASCII characters in ``url`` are percent-encoded. The URL is sent as
     given: to redirect to a URL that came from the user, check it first with
-    a safe-redirect helper.
+    a safe-redirect helper. A URL containing CR, LF or NUL raises ``ValueError``.
 
     >>> RedirectResponse("/caf\u00e9?x=1").headers["location"]
     '/caf%C3%A9?x=1'
@@ -313,6 +313,9 @@ class RedirectResponse(Response):
     def __init__(self, url: str, status_code: int = 307, headers: HeadersInput = None) -> None:
         if status_code not in (301, 302, 303, 307, 308):
             raise ValueError(f"{status_code} is not a redirect status")
+        if any(c in url for c in _FORBIDDEN_VALUE_CHARS):
+            # Always an injection attempt, never a URL: refuse rather than encode it.
+            raise ValueError("Redirect URL contains CR, LF or NUL")
         super().__init__(b"", status_code, headers)
         self.headers["location"] = quote(url, safe=":/%#?=@[]!$&'()*+,;~")
 

@@ -120,4 +120,7 @@ async def _send(app: App[Any], request: Request, response: Response, proto: Any)
             proto.response_empty(response.status_code, [*headers, ("content-length", length)])
         else:
             path, start, end = plan
-            proto.response_file_range(response.status_code, headers, path, start, end)
+            # Granian's end is exclusive, like ours (tests/test_files.py checks it); without
+            # a Content-Length it would send the file chunked.
+            sized = [*headers, ("content-length", str(end - start))]
+            proto.response_file_range(response.status_code, sized, path, start, end)
