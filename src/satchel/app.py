@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-import secrets
+import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass
@@ -529,7 +529,7 @@ def _debug_response(request: Request, exc: Exception, request_id: str) -> Respon
             exc, method=request.method, url=request.path, request_id=request_id
         )
         return PlainTextResponse(text, 500, headers)
-    nonce = secrets.token_urlsafe(16)
+    nonce = os.urandom(16).hex()
     page = render_debug_page(
         exc,
         method=request.method,

@@ -7,7 +7,7 @@ error never reveals anything beyond a request id unless debug mode is on.
 from __future__ import annotations
 
 import html
-import secrets
+import os
 
 from satchel.errors import HTTPError
 from satchel.requests import Request
@@ -21,7 +21,7 @@ _NO_STORE = ("cache-control", "no-store")
 
 def new_request_id() -> str:
     """Return a fresh random id to quote in a server-error page and its log line."""
-    return secrets.token_hex(8)
+    return os.urandom(8).hex()
 
 
 def wants_html(request: Request) -> bool:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from datetime import UTC, datetime
-from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 from urllib.parse import quote
 
 from satchel.encoding import json_encode
+from satchel.httpdate import format_http_date
 
 if TYPE_CHECKING:
     from satchel.requests import Request
@@ -209,7 +209,7 @@ class Response:
         if max_age is not None:
             parts.append(f"Max-Age={int(max_age)}")
         if expires is not None:
-            parts.append("Expires=" + format_datetime(expires.astimezone(UTC), usegmt=True))
+            parts.append("Expires=" + format_http_date(expires.timestamp()))
         parts.extend(
             flag
             for flag, on in (
