@@ -269,7 +269,9 @@ class _HTTPExchange:
         self._task = _start_app(self._conn.app, scope, self._receive, self._send)
         message = await _next_message(self._messages, self._task)
         if message is not None:
-            return int(message["status"]), [(bytes(k), bytes(v)) for k, v in message["headers"]]
+            return int(message["status"]), [
+                (bytes(k), bytes(v)) for k, v in message.get("headers", ())
+            ]
         self._ended = True
         error = _app_error(self._task)
         if error is None:
