@@ -23,7 +23,7 @@ def test_page_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.Monke
     for number, match in enumerate(BLOCK.finditer(page.read_text()), start=1):
         name = f"{page.name}[block {number}]"
         code = compile(match.group(1), name, "exec", dont_inherit=True)
-        exec(code, module.__dict__)  # noqa: S102 - the documentation is our own code
+        exec(code, module.__dict__)  # the documentation is our own code
 
 
 def test_docs_have_examples() -> None:
