@@ -8,6 +8,7 @@ import pytest
 
 from satchel.debug_page import render_debug_page
 from tests.browser import dump_dom, screenshot
+from tests.servers import serve
 
 ACCENT_RGB = "rgb(159, 22, 32)"  # the summary band's --accent, #9f1620
 
@@ -72,3 +73,28 @@ def test_styles_apply_under_a_strict_csp(tmp_path: Path, style_nonce: str, expec
     page = page.replace("</body>", f"{probe}</body>", 1)
 
     assert f'data-probe="{expected}"' in dump_dom(_write(tmp_path, page))
+
+
+SERVED_APP = """
+from satchel import App, Settings
+
+app = App(settings=Settings(debug=True))
+
+
+@app.get("/widgets/{widget_id}")
+async def widget(widget_id: int) -> str:
+    api_token = "tok-" + str(widget_id * 1000)  # built at run time: not in the source lines
+    raise LookupError(f"Widget {widget_id} is missing")
+"""
+
+
+def test_debug_page_served_by_a_real_server(tmp_path: Path) -> None:
+    """Through Granian, with the app's own nonce-based CSP: Chromium renders it styled."""
+    (tmp_path / "debug_app.py").write_text(SERVED_APP)
+    with serve("granian-rsgi", "debug_app:app", cwd=tmp_path) as base_url:
+        dom = dump_dom(f"{base_url}/widgets/42")
+        shot = screenshot(f"{base_url}/widgets/42", tmp_path / "served.png")
+    assert "LookupError" in dom
+    assert "Widget 42 is missing" in dom
+    assert "tok-42000" not in dom
+    assert shot.stat().st_size > 0
