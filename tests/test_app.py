@@ -22,6 +22,7 @@ from satchel import (
 )
 from satchel.app import SECURITY_HEADERS
 from satchel.responses import FileResponseBase
+from satchel.websockets import WebSocket
 from tests.support import Receiver, assert_problem, call_asgi, request
 
 Scope = MutableMapping[str, Any]
@@ -328,7 +329,7 @@ def test_websocket_routes_are_registered_and_named() -> None:
     chat = Router(prefix="/chat", name="chat")
 
     @chat.websocket("/{room}", name="room")
-    async def room(socket: Any, room: str) -> None:
+    async def room(socket: WebSocket, room: str) -> None:
         return None
 
     app.include(chat)

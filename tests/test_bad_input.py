@@ -67,6 +67,10 @@ def _app() -> App[Any]:
     async def raw_body(request: Request) -> dict[str, int]:
         return {"size": len(await request.body())}
 
+    @app.post("/text")
+    async def text_body(request: Request) -> str:
+        return await request.text()
+
     @app.get("/split-header")
     async def split_header() -> Response:
         return Response("x", headers={"x-note": "a\r\nSet-Cookie: session=stolen"})
@@ -592,3 +596,30 @@ def test_double_slash_route_is_served_but_never_a_redirect_target() -> None:
     result = call_asgi(app, raw_path=b"//evil.com/", path="//evil.com/")
     assert result.status == 404
     assert result.header("location") is None
+
+
+# -- charsets -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type", "body"),
+    [
+        ("/text", b"text/plain; charset=undefined", b"hello"),
+        ("/text", b"text/plain; charset=idna", b"xn--a.b"),
+        ("/text", b"text/plain; charset=base64", b"aGk="),
+        ("/form", b"application/x-www-form-urlencoded; charset=undefined", b"a=1"),
+        ("/form", b"application/x-www-form-urlencoded; charset=idna", b"a=1"),
+        ("/form", b"multipart/form-data; boundary=x; charset=undefined", b"--x--\r\n"),
+    ],
+)
+def test_unusable_charsets_are_400(
+    path: str, content_type: bytes, body: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    _problem(
+        caplog,
+        400,
+        method="POST",
+        path=path,
+        headers=[(b"content-type", content_type)],
+        receive=Receiver([body]),
+    )

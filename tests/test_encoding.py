@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import time
 import uuid
 
 import msgspec
@@ -66,3 +67,12 @@ def test_siblings_do_not_add_depth() -> None:
 def test_hostile_depth_is_refused_before_decoding() -> None:
     with pytest.raises(BadRequest, match="nested deeper"):
         json_decode(b"[" * 1_000_000, max_depth=64)
+
+
+def test_depth_scan_is_linear_for_unclosed_strings() -> None:
+    # Each '\\"' used to restart the string pattern: 64 KB took ~9 s on the event loop.
+    body = b'"' + b'\\"' * 200_000 + b"[" * 65
+    started = time.perf_counter()
+    with pytest.raises(BadRequest):
+        json_decode(body)
+    assert time.perf_counter() - started < 2.0  # generous: linear is milliseconds

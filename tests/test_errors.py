@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from typing import Any
 
 import pytest
@@ -401,3 +402,42 @@ def test_debug_from_settings() -> None:
         raise RuntimeError("from settings")
 
     assert "from settings" in request(app, "GET", "/raise").text
+
+
+def test_http_error_headers_are_validated_at_construction() -> None:
+    with pytest.raises(ValueError, match="CR, LF or NUL"):
+        HTTPError("no", headers={"www-authenticate": 'Basic\r\nSet-Cookie: x="1"'})
+
+
+def test_handler_returning_data_keeps_the_error_headers() -> None:
+    app = App(settings=Settings())
+
+    @app.error_handler(405)
+    def not_allowed(request: Request, exc: Exception) -> dict[str, str]:
+        return {"error": "method"}
+
+    @app.get("/only-get")
+    async def only_get() -> str:
+        return "ok"
+
+    response = request(app, "POST", "/only-get")
+    assert response.status_code == 405
+    assert response.json() == {"error": "method"}
+    assert response.headers["allow"] == "GET, HEAD, OPTIONS"
+
+
+def test_sync_error_handlers_run_off_the_event_loop() -> None:
+    app = App(settings=Settings())
+    threads: list[str] = []
+
+    @app.error_handler(LookupError)
+    def on_lookup(request: Request, exc: Exception) -> Response:
+        threads.append(threading.current_thread().name)
+        return Response("gone", status_code=410)
+
+    @app.get("/x")
+    async def x() -> str:
+        raise LookupError
+
+    assert request(app, "GET", "/x").status_code == 410
+    assert threads and threads[0] != threading.main_thread().name

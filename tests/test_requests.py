@@ -160,7 +160,8 @@ def test_forwarded_headers_ignored_without_trusted_proxies() -> None:
 def test_forwarded_headers_believed_from_a_trusted_proxy() -> None:
     settings = Settings(trusted_proxies=["127.0.0.1", "10.0.0.0/8"])
     result = _probe(_where, settings=settings, method="GET", headers=FORWARDED)
-    assert result == ("203.0.113.9", "https", "example.com", "https://example.com/probe")
+    # The proxy appends: only the right-most value is its own, the rest came from the client.
+    assert result == ("203.0.113.9", "https", "other.example", "https://other.example/probe")
 
 
 def test_forwarded_headers_ignored_from_an_untrusted_peer() -> None:

@@ -352,3 +352,9 @@ def test_file_response_base_prepare_is_abstract() -> None:
 
     with pytest.raises(NotImplementedError):
         asyncio.run(prepare())
+
+
+def test_cookie_attributes_that_cannot_be_sent_are_refused() -> None:
+    response = Response()
+    with pytest.raises(ValueError, match="Latin-1"):
+        response.set_cookie("a", "b", path="/\u20ac")

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from satchel import App, ConfigurationError, Settings
+from satchel import App, ConfigurationError, Request, Settings
 from satchel.converters import (
     Converter,
     DateConverter,
@@ -309,3 +309,54 @@ def test_two_handlers_for_one_method_and_path() -> None:
 def test_converter_instances_used_by_the_table() -> None:
     assert isinstance(UUIDConverter(), Converter)
     assert isinstance(DateConverter(), Converter)
+
+
+def test_url_for_refuses_values_that_would_not_route_back() -> None:
+    app = App(settings=Settings())
+
+    @app.get("/pages/{page:path}")
+    async def page(page: str) -> str:
+        return page
+
+    @app.get("/n/{n}")
+    async def number(n: int) -> str:
+        return ""
+
+    @app.get("/f/{x}")
+    async def fraction(x: float) -> str:
+        return ""
+
+    assert app.url_for("page", page="a/b c") == "/pages/a/b%20c"
+    for bad in ("/evil.com/x", "../admin", "a//b", "a/./b", ""):
+        with pytest.raises(ValueError, match="segment"):
+            app.url_for("page", page=bad)
+    with pytest.raises(ValueError, match="negative"):
+        app.url_for("number", n=-3)
+    for value in (float("inf"), float("nan"), -1.0):
+        with pytest.raises(ValueError, match="path segment"):
+            app.url_for("fraction", x=value)
+
+
+def test_one_function_under_several_method_decorators() -> None:
+    app = App(settings=Settings())
+
+    @app.post("/items")
+    @app.get("/items")
+    async def items(request: Request) -> str:
+        return request.method
+
+    assert request(app, "GET", "/items").text == "GET"
+    assert request(app, "POST", "/items").text == "POST"
+    assert app.url_for("items") == "/items"
+
+
+def test_a_failed_build_reports_the_same_error_every_time() -> None:
+    app = App(settings=Settings())
+
+    @app.get("/a/{x}")
+    async def first(y: int) -> str:
+        return ""
+
+    for _ in range(2):
+        with pytest.raises(ConfigurationError, match="parameter 'y'"):
+            app.build()

@@ -214,3 +214,11 @@ def test_cancelled_disk_write_finishes_before_the_caller_moves_on(
 
     run(main)
     assert os.listdir(temp_dir) == []
+
+
+def test_spool_max_size_zero_means_always_on_disk() -> None:
+    upload = UploadFile(filename="a.bin", spool_max_size=0)
+    try:
+        assert not upload.in_memory
+    finally:
+        upload.close_now()

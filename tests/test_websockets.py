@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from satchel import App, Forbidden, Settings, WebSocket, WebSocketDisconnect
+from satchel import App, ConfigurationError, Forbidden, Settings, WebSocket, WebSocketDisconnect
 
 Message = dict[str, Any]
 
@@ -502,22 +502,24 @@ def test_send_to_a_departed_client_ends_the_handler_quietly(
     assert not error_records(caplog)
 
 
-def test_handlers_that_cannot_be_served_are_refused(caplog: pytest.LogCaptureFixture) -> None:
-    app = make_app()
+def test_handlers_that_cannot_be_served_fail_at_startup() -> None:
+    sync_app = make_app()
 
-    @app.websocket("/sync")
+    @sync_app.websocket("/sync")
     def sync_handler(ws: WebSocket) -> None:
         pass
 
-    @app.websocket("/untyped")
+    with pytest.raises(ConfigurationError, match="must be an async function"):
+        sync_app.build()
+
+    untyped_app = make_app()
+
+    @untyped_app.websocket("/untyped")
     async def untyped(ws) -> None:  # type: ignore[no-untyped-def]
         pass
 
-    assert refusal_status(converse(app, "/sync", http_response=True)) == 500
-    assert refusal_status(converse(app, "/untyped", http_response=True)) == 500
-    messages = [str(r.exc_info[1]) for r in error_records(caplog) if r.exc_info]
-    assert "must be an async function" in messages[0]
-    assert "no parameter annotated WebSocket" in messages[1]
+    with pytest.raises(ConfigurationError, match="no parameter annotated WebSocket"):
+        untyped_app.build()
 
 
 def test_client_leaving_before_the_handshake_is_not_served() -> None:
@@ -930,3 +932,21 @@ def test_server_subprotocols(server: Server) -> None:
         await ws.close()
 
     run(scenario())
+
+
+def test_foreign_host_is_refused_before_the_handler_runs() -> None:
+    app = make_app(allowed_hosts=["example.com"])
+    called: list[bool] = []
+
+    @app.websocket("/ws")
+    async def handler(ws: WebSocket) -> None:
+        called.append(True)
+        await ws.accept()
+
+    # converse() connects with Host: testserver, which this app does not serve.
+    assert refusal_status(converse(app, "/ws", http_response=True)) == 400
+    assert called == []
+    allowed = make_app(allowed_hosts=["testserver"])
+    allowed.websocket("/ws")(handler)
+    converse(allowed, "/ws")
+    assert called == [True]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import os
@@ -20,9 +21,10 @@ from satchel.errorpages import (
     server_error_response,
     wants_html,
 )
-from satchel.errors import ConfigurationError, HTTPError, MethodNotAllowed, NotFound
+from satchel.errors import BadRequest, ConfigurationError, HTTPError, MethodNotAllowed, NotFound
 from satchel.formparsers import FormLimits
 from satchel.handlers import Endpoint, compile_handler, handler_hints, to_response
+from satchel.hosts import AllowedHosts
 from satchel.middleware import CallNext, Middleware, build_chain
 from satchel.proxies import ProxyTrust
 from satchel.requests import ClientDisconnected, Request, RequestConfig
@@ -31,6 +33,7 @@ from satchel.routers import ErrorHandler, ErrorKey, Router, RouteSpec
 from satchel.routing import Param, RouteTable, parse_path
 from satchel.rsgi import RSGIServer
 from satchel.settings import Settings
+from satchel.websockets import websocket_argument
 
 __all__ = ["SECURITY_HEADERS", "App", "RouteInfo", "State"]
 
@@ -148,7 +151,11 @@ class App(Router, Generic[StateT]):
         self._route_infos: list[RouteInfo] = []
         self._chain: CallNext = self._dispatch
         self._built = False
+        self._build_error: Exception | None = None
+        self._named: dict[str, tuple[Callable[..., Any], str]] = {}
         self._started = False
+        hosts = self.settings.allowed_hosts
+        self.allowed_hosts = AllowedHosts(hosts) if hosts else None
         self.default_headers = list(SECURITY_HEADERS) if security_headers else []
         self.request_config = _request_config(self.settings)
         self.asgi: ASGIApp = serve_asgi(self)
@@ -189,11 +196,22 @@ class App(Router, Generic[StateT]):
     # -- lifecycle -----------------------------------------------------------------------
 
     def build(self) -> None:
-        """Compile every route and freeze registration (idempotent)."""
+        """Compile every route and freeze registration (idempotent).
+
+        Raises:
+            ConfigurationError: a route cannot be served; raised again, unchanged,
+                by every later call, so each request reports the real cause.
+        """
         if self._built:
             return
+        if self._build_error is not None:
+            raise self._build_error
         self.freeze()
-        self._compile_router(self, "", (), [], {})
+        try:
+            self._compile_router(self, "", (), [], {})
+        except Exception as exc:
+            self._build_error = exc
+            raise
         if self.middleware:
             self._chain = build_chain(
                 self._guard(self._dispatch, self.error_handlers), self.middleware
@@ -271,8 +289,9 @@ class App(Router, Generic[StateT]):
         info = RouteInfo(path, spec.methods, name, spec.handler, spec.websocket)
         self._route_infos.append(info)
         if spec.websocket:
+            websocket_argument(spec.handler)  # a wrong signature fails now, not per connection
             self._ws_table.add(segments, converters, spec.handler)
-            self._table.add_name(name, segments, converters)
+            self._add_name(name, spec, path, segments, converters)
             return
         endpoint = compile_handler(
             spec.handler, path_names=list(converters), status_code=spec.status_code
@@ -289,7 +308,21 @@ class App(Router, Generic[StateT]):
             if method in path_routes.methods:
                 raise ConfigurationError(f"Two handlers for {method} {path}")
             path_routes.methods[method] = endpoint
+        self._add_name(name, spec, path, segments, converters)
+
+    def _add_name(
+        self,
+        name: str,
+        spec: RouteSpec,
+        path: str,
+        segments: list[str | Param],
+        converters: dict[str, Converter[Any]],
+    ) -> None:
+        # One function stacked under several method decorators is one named route.
+        if self._named.get(name) == (spec.handler, path):
+            return
         self._table.add_name(name, segments, converters)
+        self._named[name] = (spec.handler, path)
 
     def _converters_for(
         self, spec: RouteSpec, segments: list[str | Param]
@@ -337,11 +370,21 @@ class App(Router, Generic[StateT]):
     # -- per request ---------------------------------------------------------------------
 
     async def handle(self, request: Request) -> Response:
-        """Answer ``request``: middleware, routing, handler, error handling."""
+        """Answer ``request``: host check, middleware, routing, handler, error handling."""
         try:
+            if self.allowed_hosts is not None:
+                self.check_host(request)
             return await self._chain(request)
         except Exception as exc:
-            return await self.error_response(request, exc)
+            try:
+                return await self.error_response(request, exc)
+            except Exception as response_exc:  # e.g. an error page that cannot be built
+                return self._server_error(request, response_exc)
+
+    def check_host(self, request: Request) -> None:
+        """Refuse with 400 a request whose Host is not in ``settings.allowed_hosts``."""
+        if self.allowed_hosts is not None and not self.allowed_hosts.allows(request.host):
+            raise BadRequest("Invalid Host header")
 
     async def _dispatch(self, request: Request) -> Response:
         found = self._table.match(request.path)
@@ -377,9 +420,8 @@ class App(Router, Generic[StateT]):
         """Turn ``exc`` into a response with ``handlers`` (default: the app's)."""
         handler = _find_handler(self.error_handlers if handlers is None else handlers, exc)
         if handler is not None:
-            status = exc.status_code if isinstance(exc, HTTPError) else 500
             try:
-                return to_response(await _maybe_await(handler(request, exc)), status)
+                return await _run_error_handler(handler, request, exc)
             except Exception as handler_exc:
                 return self._server_error(request, handler_exc)
         if isinstance(exc, HTTPError):
@@ -541,6 +583,26 @@ def _debug_response(request: Request, exc: Exception, request_id: str) -> Respon
     csp = f"default-src 'none'; style-src 'nonce-{nonce}'; base-uri 'none'; frame-ancestors 'none'"
     headers.append(("content-security-policy", csp))
     return Response(page, 500, headers, media_type="text/html; charset=utf-8")
+
+
+async def _run_error_handler(handler: ErrorHandler, request: Request, exc: Exception) -> Response:
+    # Sync handlers run in a worker thread, like sync route handlers: they may block.
+    if inspect.iscoroutinefunction(handler):
+        result = await handler(request, exc)
+    else:
+        result = await _maybe_await(await asyncio.to_thread(handler, request, exc))
+    if not isinstance(exc, HTTPError):
+        return to_response(result, 500)
+    response = to_response(result, exc.status_code)
+    if exc.headers and not isinstance(result, Response):
+        # A handler returning plain data keeps the error's Allow, WWW-Authenticate, ...
+        present = {name for name, _ in response.header_list}
+        response.header_list.extend(
+            (name.lower(), value)
+            for name, value in exc.headers.items()
+            if name.lower() not in present
+        )
+    return response
 
 
 async def _maybe_await(value: Any) -> Any:

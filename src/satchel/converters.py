@@ -7,6 +7,7 @@ match; the router then tries other routes and finally answers 404.
 from __future__ import annotations
 
 import datetime
+import math
 import uuid
 from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
@@ -61,16 +62,31 @@ class StrConverter:
     matches_slash: ClassVar[bool] = False
 
     def to_python(self, value: str) -> str:
+        if not value:
+            raise ValueError(value)
         return value
 
     def to_url(self, value: str) -> str:
-        return str(value)
+        text = str(value)
+        if not text:
+            raise ValueError("An empty string cannot fill a path segment")
+        return text
 
 
 class PathConverter(StrConverter):
-    """The rest of the path, slashes included (must be the last segment)."""
+    """The rest of the path, slashes included (must be the last segment).
+
+    ``to_url`` refuses values that would change the URL's meaning: a leading
+    slash (``//host`` is another site) and empty, ``.`` or ``..`` segments.
+    """
 
     matches_slash: ClassVar[bool] = True
+
+    def to_url(self, value: str) -> str:
+        text = str(value)
+        if any(segment in ("", ".", "..") for segment in text.split("/")):
+            raise ValueError(f"{text!r} has an empty, '.' or '..' segment")
+        return text
 
 
 class IntConverter:
@@ -84,6 +100,8 @@ class IntConverter:
         return int(value)
 
     def to_url(self, value: int) -> str:
+        if value < 0:
+            raise ValueError(f"{value} is negative; the int converter matches digits only")
         return str(int(value))
 
 
@@ -100,7 +118,10 @@ class FloatConverter:
         return float(value)
 
     def to_url(self, value: float) -> str:
-        return repr(float(value))
+        number = float(value)
+        if not math.isfinite(number) or number < 0:
+            raise ValueError(f"{value!r} cannot be written as a path segment")
+        return repr(number)
 
 
 class UUIDConverter:

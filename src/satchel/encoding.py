@@ -15,8 +15,10 @@ _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder()
 
 # Brackets outside strings; a string token is consumed whole so brackets inside
-# it never count. Linear: no nested quantifiers.
-_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+# it never count.
+# An unclosed string matches to the end of the body (the closing quote is
+# optional), so a body of unbalanced quotes is still scanned once, not once per quote.
+_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"?|[\[\]{}]', re.DOTALL)
 
 
 def json_encode(value: Any) -> bytes:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from satchel.headerchecks import check_header
 from satchel.status import reason_phrase
 
 __all__ = [
@@ -35,7 +36,8 @@ class HTTPError(Exception):
 
     Args:
         detail: A message safe to show to the client; defaults to the reason phrase.
-        headers: Extra response headers (for example ``WWW-Authenticate``).
+        headers: Extra response headers (for example ``WWW-Authenticate``), validated
+            like response headers (``ValueError`` for CR, LF or NUL).
         status_code: Overrides the class's status code.
 
     >>> raise HTTPError(detail="Teapot here", status_code=418)
@@ -57,6 +59,8 @@ class HTTPError(Exception):
             self.status_code = status_code
         self.detail = detail if detail is not None else reason_phrase(self.status_code)
         self.headers: dict[str, str] = dict(headers) if headers else {}
+        for name, value in self.headers.items():
+            check_header(name, value)
         super().__init__(self.detail)
 
     def __str__(self) -> str:

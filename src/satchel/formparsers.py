@@ -290,8 +290,9 @@ def resolve_charset(charset: str) -> str:
     """
     try:
         name = codecs.lookup(charset.strip()).name
-        b"a".decode(name, "ignore")  # refuses bytes-to-bytes codecs such as base64
-    except LookupError:
+        if name not in _REFUSED_CODECS:
+            b"a".decode(name, "ignore")  # refuses bytes-to-bytes codecs such as base64
+    except (LookupError, UnicodeError, ValueError):
         name = ""
     if not name or name in _REFUSED_CODECS:
         raise BadRequest(f"Unsupported form charset {charset!r}")

@@ -1,16 +1,19 @@
 """Decoding and vetting the request path before routing.
 
-Invalid UTF-8, NUL characters, dot segments and absurd lengths are refused
+Invalid UTF-8, control characters (NUL, CR, LF, ...), dot segments and absurd lengths are refused
 with a 4xx instead of being silently repaired and routed.
 """
 
 from __future__ import annotations
 
+import re
 from urllib.parse import unquote_to_bytes
 
 from satchel.errors import BadRequest, HTTPError
 
 __all__ = ["MAX_PATH_LENGTH", "check_path", "decode_path"]
+
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 #: Longer paths answer 414; real URLs are far shorter and servers cap them too.
 MAX_PATH_LENGTH = 8192
@@ -47,15 +50,16 @@ def check_path(path: str) -> str:
     satchel.errors.BadRequest: 400: Path contains a '.' or '..' segment
 
     Raises:
-        BadRequest: invalid UTF-8, a NUL, a dot segment, or no leading slash.
+        BadRequest: invalid UTF-8, a control character, a dot segment, or no leading slash.
         HTTPError: 414 when longer than ``MAX_PATH_LENGTH``.
     """
     if len(path) > MAX_PATH_LENGTH:
         raise HTTPError("Path too long", status_code=414)
     if "\ufffd" in path:
         raise BadRequest("Path is not valid UTF-8")
-    if "\x00" in path:
-        raise BadRequest("Path contains a NUL character")
+    if not path.isprintable() and _CONTROL.search(path):
+        # Also keeps CR/LF out of log lines that quote the path (log injection).
+        raise BadRequest("Path contains a control character")
     if "/." in path and any(s in (".", "..") for s in path.split("/")):
         raise BadRequest("Path contains a '.' or '..' segment")
     if not path.startswith("/"):

@@ -21,7 +21,13 @@ from satchel.datastructures import (
 )
 from satchel.encoding import json_decode
 from satchel.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
-from satchel.formparsers import FormData, FormLimits, parse_multipart, parse_urlencoded
+from satchel.formparsers import (
+    FormData,
+    FormLimits,
+    parse_multipart,
+    parse_urlencoded,
+    resolve_charset,
+)
 from satchel.proxies import ProxyTrust
 
 if TYPE_CHECKING:
@@ -174,8 +180,8 @@ class Request:
     def scheme(self) -> str:
         """``"http"`` or ``"https"``; X-Forwarded-Proto only from a trusted proxy."""
         forwarded = self._forwarded_by_trusted("x-forwarded-proto")
-        if forwarded in ("http", "https"):
-            return forwarded
+        if forwarded is not None and forwarded.lower() in ("http", "https"):
+            return forwarded.lower()
         return self._server_scheme
 
     @property
@@ -183,7 +189,7 @@ class Request:
         """The requested host (with port if given); X-Forwarded-Host only when trusted."""
         forwarded = self._forwarded_by_trusted("x-forwarded-host")
         if forwarded:
-            return forwarded.split(",")[0].strip()
+            return forwarded
         return self.headers.get_single("host") or ""
 
     @property
@@ -239,10 +245,10 @@ class Request:
 
     async def text(self) -> str:
         """Return the body decoded with its declared charset (UTF-8 by default)."""
-        charset = self.content_type[1].get("charset", "utf-8")
+        charset = resolve_charset(self.content_type[1].get("charset", "utf-8"))
         try:
             return (await self.body()).decode(charset)
-        except (LookupError, UnicodeDecodeError):
+        except UnicodeError:
             raise BadRequest(f"Body is not valid {charset} text") from None
 
     async def json(self) -> Any:
@@ -310,11 +316,18 @@ class Request:
         return ", ".join(values) if values else None
 
     def _forwarded_by_trusted(self, name: str) -> str | None:
+        """The value our trusted proxy appended: the last item of the last header line.
+
+        Items to its left came from the client (or from proxies we know nothing
+        about) when the proxy appends rather than replaces, so they are ignored.
+        """
         proxies = self.config.proxies
         if not proxies or not proxies.is_trusted(self._peer):
             return None
-        value = self.headers.get(name)
-        return value.strip().lower() if name == "x-forwarded-proto" and value else value
+        values = self.headers.getall(name)
+        if not values:
+            return None
+        return values[-1].rsplit(",", 1)[-1].strip() or None
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.path}>"

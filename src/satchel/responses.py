@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 from urllib.parse import quote
 
 from satchel.encoding import json_encode
+from satchel.headerchecks import TOKEN, check_header
 from satchel.httpdate import format_http_date
 
 if TYPE_CHECKING:
@@ -33,27 +34,7 @@ __all__ = [
 
 HeadersInput = Mapping[str, str] | Sequence[tuple[str, str]] | None
 
-# RFC 9110 token characters for header names.
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_FORBIDDEN_VALUE_CHARS = ("\r", "\n", "\0")
 _COOKIE_VALUE = re.compile(r"[!#-+\--:<-\[\]-~]*")  # RFC 6265 cookie-octet
-
-
-def check_header(name: str, value: str) -> None:
-    """Refuse header names that are not tokens and values with CR, LF or NUL.
-
-    Raises:
-        ValueError: the header would allow response splitting or is malformed.
-    """
-    if not _TOKEN.fullmatch(name):
-        raise ValueError(f"Invalid header name {name!r}")
-    if any(c in value for c in _FORBIDDEN_VALUE_CHARS):
-        raise ValueError(f"Header {name!r} has a value containing CR, LF or NUL")
-    if not value.isascii():
-        try:
-            value.encode("latin-1")
-        except UnicodeEncodeError:
-            raise ValueError(f"Header {name!r} has characters outside Latin-1") from None
 
 
 def _checked_headers(headers: HeadersInput) -> list[tuple[str, str]]:
@@ -220,7 +201,9 @@ class Response:
             if on
         )
         parts.append(f"SameSite={samesite.capitalize()}")
-        self._headers.append(("set-cookie", "; ".join(parts)))
+        header = "; ".join(parts)
+        check_header("set-cookie", header)
+        self._headers.append(("set-cookie", header))
 
     def delete_cookie(
         self, key: str, *, path: str = "/", domain: str | None = None, secure: bool = True
@@ -243,7 +226,7 @@ class Response:
 def _check_cookie(
     key: str, value: str, *, path: str, domain: str | None, secure: bool, samesite: str
 ) -> None:
-    if not _TOKEN.fullmatch(key):
+    if not TOKEN.fullmatch(key):
         raise ValueError(f"Invalid cookie name {key!r}")
     if not _COOKIE_VALUE.fullmatch(value):
         raise ValueError(f"Invalid characters in the value of cookie {key!r}; encode it first")
@@ -313,7 +296,7 @@ class RedirectResponse(Response):
     def __init__(self, url: str, status_code: int = 307, headers: HeadersInput = None) -> None:
         if status_code not in (301, 302, 303, 307, 308):
             raise ValueError(f"{status_code} is not a redirect status")
-        if any(c in url for c in _FORBIDDEN_VALUE_CHARS):
+        if any(c in url for c in "\r\n\0"):
             # Always an injection attempt, never a URL: refuse rather than encode it.
             raise ValueError("Redirect URL contains CR, LF or NUL")
         super().__init__(b"", status_code, headers)

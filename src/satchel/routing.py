@@ -184,6 +184,7 @@ class RouteTable(Generic[T]):
                 continue
             param_name, converter = segment
             text = converter.to_url(params[param_name])
+            converter.to_python(text)  # what url_for builds must route back (ValueError if not)
             parts.append(quote(text, safe="/" if converter.matches_slash else ""))
         return "/" + "/".join(parts)
 

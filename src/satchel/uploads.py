@@ -133,6 +133,9 @@ class UploadFile:
         self.file: tempfile.SpooledTemporaryFile[bytes] = tempfile.SpooledTemporaryFile(  # noqa: SIM115
             max_size=spool_max_size, mode="w+b"
         )
+        if spool_max_size == 0:
+            # SpooledTemporaryFile treats 0 as "never roll over"; 0 here means "always on disk".
+            self.file.rollover()
 
     @property
     def in_memory(self) -> bool:

@@ -27,6 +27,7 @@ from satchel.datastructures import Headers, QueryParams
 from satchel.encoding import json_decode, json_encode
 from satchel.errors import BadRequest, ConfigurationError, HTTPError
 from satchel.handlers import handler_hints
+from satchel.headerchecks import check_header
 from satchel.paths import check_path, decode_path
 from satchel.requests import Request
 from satchel.status import reason_phrase
@@ -40,6 +41,7 @@ __all__ = [
     "WebSocketDisconnect",
     "serve_asgi_websocket",
     "serve_rsgi_websocket",
+    "websocket_argument",
 ]
 
 logger = logging.getLogger("satchel.error")
@@ -241,6 +243,8 @@ class WebSocket:
         if subprotocol is not None and subprotocol not in self.subprotocols:
             raise ValueError(f"The client did not offer subprotocol {subprotocol!r}")
         pairs = list(headers.items() if isinstance(headers, Mapping) else headers or ())
+        for name, value in pairs:
+            check_header(name, value)
         await self._accept(subprotocol, pairs)
         self._state = _OPEN
         self._http_status = 101
@@ -377,7 +381,12 @@ def _size_exceeds(message: str | bytes, limit: int) -> bool:
 _PLANS: dict[Callable[..., Any], str] = {}
 
 
-def _websocket_argument(handler: Callable[..., Any]) -> str:
+def websocket_argument(handler: Callable[..., Any]) -> str:
+    """Return the name of ``handler``'s WebSocket parameter (read once, then cached).
+
+    Raises:
+        ConfigurationError: the handler is not async or takes no WebSocket.
+    """
     name = _PLANS.get(handler)
     if name is None:
         name = _PLANS[handler] = _read_plan(handler)
@@ -399,7 +408,7 @@ def _read_plan(handler: Callable[..., Any]) -> str:
 async def _run(ws: WebSocket, handler: Callable[..., Any], params: dict[str, Any]) -> None:
     ws.path_params = params
     try:
-        await handler(**params, **{_websocket_argument(handler): ws})
+        await handler(**params, **{websocket_argument(handler): ws})
     except WebSocketDisconnect:
         pass
     except Exception as exc:
@@ -422,6 +431,11 @@ async def _handle_error(ws: WebSocket, exc: Exception) -> None:
 
 
 async def _serve(ws: WebSocket, error: HTTPError | None) -> None:
+    if error is None:
+        try:
+            ws.app.check_host(ws._handshake)
+        except HTTPError as exc:
+            error = exc
     if error is not None:
         await ws._refuse_with(error.status_code)
     else:

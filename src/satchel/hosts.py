@@ -1,0 +1,63 @@
+"""The Host allow-list: exact names and ``.example.com`` suffixes, never regexes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = ["AllowedHosts", "split_host"]
+
+_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-._")
+
+
+def split_host(value: str) -> tuple[str, str] | None:
+    """Split a Host header into ``(lower-case name, port)``; None if malformed.
+
+    >>> split_host("Example.COM:8000"), split_host("[::1]:80"), split_host("a b")
+    (('example.com', '8000'), ('[::1]', '80'), None)
+    """
+    value = value.strip().lower()
+    if value.startswith("["):
+        name, bracket, rest = value.partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            return None
+        name += "]"
+        port = rest[1:]
+        valid_name = all(c in "0123456789abcdef:." for c in name[1:-1])
+    else:
+        name, _, port = value.partition(":")
+        name = name.removesuffix(".")
+        valid_name = bool(name) and all(c in _HOST_CHARS for c in name)
+    if not valid_name or (port and not (port.isascii() and port.isdigit())):
+        return None
+    return name, port
+
+
+class AllowedHosts:
+    """Decides which Host values an app answers.
+
+    Entries are exact names (``example.com``), suffixes on label boundaries
+    (``.example.com`` matches ``example.com`` and ``a.example.com`` but not
+    ``badexample.com``), or ``*`` for any well-formed host.
+
+    >>> hosts = AllowedHosts([".example.com", "localhost"])
+    >>> [hosts.allows(h) for h in ("example.com", "api.example.com:443", "evilexample.com")]
+    [True, True, False]
+    """
+
+    __slots__ = ("_any", "_exact", "_suffixes")
+
+    def __init__(self, entries: Iterable[str]) -> None:
+        cleaned = [e.strip().lower().removesuffix(".") for e in entries if e.strip()]
+        self._any = "*" in cleaned
+        self._exact = frozenset(e for e in cleaned if not e.startswith("."))
+        self._suffixes = tuple(e for e in cleaned if e.startswith("."))
+
+    def allows(self, host: str) -> bool:
+        """Return whether a request for ``host`` (a Host header value) is answered."""
+        parts = split_host(host)
+        if parts is None:
+            return False
+        name = parts[0]
+        if self._any or name in self._exact:
+            return True
+        return any(name.endswith(s) or name == s[1:] for s in self._suffixes)
