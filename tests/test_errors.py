@@ -440,4 +440,5 @@ def test_sync_error_handlers_run_off_the_event_loop() -> None:
         raise LookupError
 
     assert request(app, "GET", "/x").status_code == 410
-    assert threads and threads[0] != threading.main_thread().name
+    assert threads
+    assert threads[0] != threading.main_thread().name

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from satchel import App, Request, Settings
@@ -47,7 +49,7 @@ def test_split_host_ipv6() -> None:
     assert split_host("[nothex]") is None
 
 
-def _app(**settings: object) -> App:
+def _app(**settings: object) -> App[Any]:
     app = App(settings=Settings(**settings))  # type: ignore[arg-type]
 
     @app.get("/where")
