@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 import os
@@ -22,9 +21,9 @@ from satchel.errorpages import (
     wants_html,
 )
 from satchel.errors import BadRequest, ConfigurationError, HTTPError, MethodNotAllowed, NotFound
-from satchel.formparsers import FormLimits
 from satchel.handlers import Endpoint, compile_handler, handler_hints, to_response
 from satchel.hosts import AllowedHosts
+from satchel.limits import FormLimits
 from satchel.middleware import CallNext, Middleware, build_chain
 from satchel.proxies import ProxyTrust
 from satchel.requests import ClientDisconnected, Request, RequestConfig
@@ -33,6 +32,7 @@ from satchel.routers import ErrorHandler, ErrorKey, Router, RouteSpec
 from satchel.routing import Param, RouteTable, parse_path
 from satchel.rsgi import RSGIServer
 from satchel.settings import Settings
+from satchel.threads import run_in_thread
 from satchel.websockets import websocket_argument
 
 __all__ = ["SECURITY_HEADERS", "App", "RouteInfo", "State"]
@@ -590,7 +590,7 @@ async def _run_error_handler(handler: ErrorHandler, request: Request, exc: Excep
     if inspect.iscoroutinefunction(handler):
         result = await handler(request, exc)
     else:
-        result = await _maybe_await(await asyncio.to_thread(handler, request, exc))
+        result = await _maybe_await(await run_in_thread(handler, request, exc))
     if not isinstance(exc, HTTPError):
         return to_response(result, 500)
     response = to_response(result, exc.status_code)

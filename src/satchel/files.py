@@ -9,21 +9,20 @@ path: pass user input through ``safe_join`` first.
 
 from __future__ import annotations
 
-import asyncio
-import calendar
 import mimetypes
 import os
 import re
 import stat
 import unicodedata
-from email.utils import formatdate, parsedate_tz
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import quote
 
 from satchel.errorpages import http_error_response
 from satchel.errors import NotFound
+from satchel.httpdate import format_http_date, parse_http_date
 from satchel.responses import FileResponseBase, HeadersInput
+from satchel.threads import run_in_thread
 
 if TYPE_CHECKING:
     from satchel.datastructures import Headers
@@ -42,7 +41,6 @@ __all__ = [
 MAX_RANGE_HEADER = 1024
 
 # A date header longer than this is not a date; skip parsing it.
-_MAX_DATE_HEADER = 64
 _OWS = " \t"
 # RFC 9110 entity-tag; [^"]* cannot backtrack, so matching stays linear.
 _ENTITY_TAG = re.compile(r'(W/)?"([^"]*)"')
@@ -146,7 +144,7 @@ class FileResponse(FileResponseBase):
         result = self.stat_result
         if result is None:
             try:
-                result = await asyncio.to_thread(_stat_opened, self.path)
+                result = await run_in_thread(_stat_opened, self.path)
             except (OSError, ValueError):
                 result = None
         if result is None or not stat.S_ISREG(result.st_mode):
@@ -180,11 +178,11 @@ class FileResponse(FileResponseBase):
             etag = f'"{result.st_mtime_ns:x}-{result.st_size:x}"'
             self._headers.append(("etag", etag))
         last_modified = self._get("last-modified")
-        mtime = _parse_http_date(last_modified) if last_modified is not None else None
+        mtime = parse_http_date(last_modified) if last_modified is not None else None
         if mtime is None:
             mtime = int(result.st_mtime)
         if last_modified is None:
-            self._headers.append(("last-modified", formatdate(mtime, usegmt=True)))
+            self._headers.append(("last-modified", format_http_date(mtime)))
         if not self._has("accept-ranges"):
             self._headers.append(("accept-ranges", "bytes"))
         return etag, mtime
@@ -232,7 +230,7 @@ def _precondition_status(headers: Headers, method: str, etag: str, mtime: int) -
         return None
     since = headers.get("if-modified-since")
     if safe and since is not None:
-        date = _parse_http_date(since)
+        date = parse_http_date(since)
         if date is not None and mtime <= date:
             return 304
     return None
@@ -245,7 +243,7 @@ def _precondition_failed(headers: Headers, etag: str, mtime: int) -> bool:
     since = headers.get("if-unmodified-since")
     if since is None:
         return False
-    date = _parse_http_date(since)
+    date = parse_http_date(since)
     return date is not None and mtime > date
 
 
@@ -266,19 +264,6 @@ def _etag_matches(header: str, etag: str, *, weak: bool) -> bool:
         if f'"{match[2]}"' == opaque and (weak or not match[1]):
             return True
     return False
-
-
-def _parse_http_date(value: str) -> int | None:
-    """Parse an HTTP date (any of the three RFC 9110 formats) to a Unix time."""
-    if len(value) > _MAX_DATE_HEADER:
-        return None
-    try:
-        parsed = parsedate_tz(value)
-        if parsed is None:
-            return None
-        return calendar.timegm(parsed[:9]) - (parsed[9] or 0)
-    except (ValueError, TypeError, IndexError, OverflowError):
-        return None
 
 
 # -- range requests (RFC 9110 section 14) ---------------------------------------------------
@@ -308,7 +293,7 @@ def _if_range_matches(value: str, etag: str, mtime: int) -> bool:
     if value.startswith(("W/", '"')):
         # If-Range needs a strong match: a weak tag never allows a range.
         return not value.startswith("W/") and not etag.startswith("W/") and value == etag
-    return _parse_http_date(value) == mtime
+    return parse_http_date(value) == mtime
 
 
 def _parse_range(header: str, size: int) -> tuple[int, int] | None:

@@ -8,14 +8,14 @@ and closes every upload it created when anything goes wrong.
 
 from __future__ import annotations
 
-import codecs
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, fields
 from types import TracebackType
 from urllib.parse import unquote_plus
 
+from satchel.charsets import resolve_charset
 from satchel.datastructures import Headers, MultiDict, parse_options_header
-from satchel.errors import BadRequest, ConfigurationError, PayloadTooLarge
+from satchel.errors import BadRequest, PayloadTooLarge
+from satchel.limits import FormLimits
 from satchel.multipart import (
     Event,
     MultipartParser,
@@ -29,34 +29,6 @@ from satchel.uploads import UploadFile, filename_from_params
 __all__ = ["FormData", "FormLimits", "parse_multipart", "parse_urlencoded", "resolve_charset"]
 
 # Codecs that decode more than text (escapes, DNS labels): never a form's charset.
-_REFUSED_CODECS = frozenset({"idna", "punycode", "unicode-escape", "raw-unicode-escape"})
-
-
-@dataclass(frozen=True, slots=True)
-class FormLimits:
-    """Limits applied while parsing a form body.
-
-    Attributes:
-        max_body_size: Bytes of non-file data kept in memory: a whole urlencoded
-            body, or the sum of a multipart form's text fields.
-        max_upload_size: Bytes of a whole multipart body.
-        max_fields: Text fields (multipart text parts, urlencoded pairs).
-        max_files: File parts of a multipart form.
-        max_part_header_size: Bytes of one multipart part's header block (more gives 431).
-        spool_max_size: Bytes of an upload kept in memory before it moves to disk.
-    """
-
-    max_body_size: int = 2_621_440
-    max_upload_size: int = 104_857_600
-    max_fields: int = 1000
-    max_files: int = 100
-    max_part_header_size: int = 16_384
-    spool_max_size: int = 1_048_576
-
-    def __post_init__(self) -> None:
-        for limit in fields(self):
-            if getattr(self, limit.name) < 0:
-                raise ConfigurationError(f"FormLimits.{limit.name} must not be negative")
 
 
 class FormData(MultiDict[str | UploadFile]):
@@ -278,22 +250,3 @@ class _FormBuilder:
             return data.decode(charset)
         except UnicodeDecodeError:
             raise BadRequest(f"Form field {self._name!r} is not valid {charset}") from None
-
-
-def resolve_charset(charset: str) -> str:
-    """Return the codec name for a client-sent charset label.
-
-    Raises:
-        BadRequest: The label is unknown, not a text encoding, or one of the
-            codecs that no form is sent in (``idna``, ``punycode``, the
-            ``unicode-escape`` family).
-    """
-    try:
-        name = codecs.lookup(charset.strip()).name
-        if name not in _REFUSED_CODECS:
-            b"a".decode(name, "ignore")  # refuses bytes-to-bytes codecs such as base64
-    except (LookupError, UnicodeError, ValueError):
-        name = ""
-    if not name or name in _REFUSED_CODECS:
-        raise BadRequest(f"Unsupported form charset {charset!r}")
-    return name

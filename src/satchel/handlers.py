@@ -8,7 +8,6 @@ argument-building step at all.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 import typing
@@ -19,6 +18,7 @@ from typing import Any
 from satchel.errors import ConfigurationError
 from satchel.requests import Request
 from satchel.responses import JSONResponse, PlainTextResponse, Response
+from satchel.threads import run_in_thread
 
 __all__ = ["Endpoint", "Handler", "compile_handler", "handler_hints", "to_response"]
 
@@ -103,7 +103,7 @@ def compile_handler(
         return run_async
 
     async def run_sync(request: Request) -> Response:
-        return convert(await asyncio.to_thread(call, request))
+        return convert(await run_in_thread(call, request))
 
     return run_sync
 

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from satchel.charsets import resolve_charset
 from satchel.datastructures import (
     URL,
     Headers,
@@ -21,17 +22,12 @@ from satchel.datastructures import (
 )
 from satchel.encoding import json_decode
 from satchel.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
-from satchel.formparsers import (
-    FormData,
-    FormLimits,
-    parse_multipart,
-    parse_urlencoded,
-    resolve_charset,
-)
+from satchel.limits import FormLimits
 from satchel.proxies import ProxyTrust
 
 if TYPE_CHECKING:
     from satchel.app import App
+    from satchel.formparsers import FormData
 
 __all__ = ["ClientDisconnected", "Request", "RequestConfig"]
 
@@ -272,6 +268,9 @@ class Request:
         return self._form
 
     async def _parse_form(self) -> FormData:
+        # Deferred: the parsers (and tempfile) load only for apps that read forms.
+        from satchel.formparsers import parse_multipart, parse_urlencoded
+
         media_type, params = self.content_type
         limits = self.config.form
         charset = params.get("charset", "utf-8")
