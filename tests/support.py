@@ -52,7 +52,8 @@ class Receiver:
     Args:
         chunks: The body, one ``http.request`` message per chunk.
         disconnect: Send ``http.disconnect`` after the chunks instead of ending
-            the body (the last chunk then has ``more_body=True``).
+            the body (the last chunk then has ``more_body=True``). Otherwise the
+            client stays: after the body, ``receive()`` waits, as on a real server.
     """
 
     chunks: Sequence[bytes] = (b"",)
@@ -65,6 +66,8 @@ class Receiver:
         if index < len(self.chunks):
             more = self.disconnect or index < len(self.chunks) - 1
             return {"type": "http.request", "body": self.chunks[index], "more_body": more}
+        if not self.disconnect:
+            await asyncio.Event().wait()  # a client that stays: nothing until the app is done
         return {"type": "http.disconnect"}
 
 

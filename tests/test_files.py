@@ -792,3 +792,9 @@ def test_server_hostile_ranges_answer_fast(client: httpx.Client) -> None:
         if response.status_code == 200:
             assert response.content == HELLO
     assert time.perf_counter() - started < HOSTILE_TIME_BOUND_S * len(HOSTILE_RANGES)
+
+
+def test_304_carries_no_content_length(app: App[Any]) -> None:
+    reply = asgi_request(app, "GET", "/files/hello.txt", {"if-none-match": ETAG})
+    assert reply.status == 304
+    assert "content-length" not in dict(reply.headers)

@@ -1,12 +1,18 @@
-"""The native RSGI adapter for Granian (faster than ASGI on the same server)."""
+"""The native RSGI adapter for Granian (faster than ASGI on the same server).
+
+A streamed response stops as soon as Granian reports the client gone
+(``proto.client_disconnect()``), and its content iterator is closed.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable
+import contextlib
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from typing import TYPE_CHECKING, Any, cast
 
 from satchel.accesslog import log_access
-from satchel.bodies import iterate_chunks
+from satchel.bodies import close_content, iterate_chunks, stream_until_disconnect
 from satchel.errors import ConfigurationError, HTTPError
 from satchel.paths import check_path
 from satchel.requests import Request
@@ -17,6 +23,8 @@ if TYPE_CHECKING:
     from satchel.app import App
 
 __all__ = ["RSGIRequest", "RSGIServer"]
+
+logger = logging.getLogger("satchel.error")
 
 
 class RSGIRequest(Request):
@@ -105,11 +113,7 @@ async def _send(app: App[Any], request: Request, response: Response, proto: Any)
         else:
             proto.response_bytes(status, headers, response.body)
     elif kind == "stream":
-        headers = app.response_headers(response)
-        transport = proto.response_stream(status, headers)
-        if request.method != "HEAD":
-            async for chunk in iterate_chunks(cast(StreamingResponse, response).content):
-                await transport.send_bytes(chunk)
+        await _send_stream(app, request, response, proto)
     else:
         plan = await cast(FileResponseBase, response).prepare(request)
         headers = app.response_headers(response)
@@ -124,3 +128,33 @@ async def _send(app: App[Any], request: Request, response: Response, proto: Any)
             # a Content-Length it would send the file chunked.
             sized = [*headers, ("content-length", str(end - start))]
             proto.response_file_range(response.status_code, sized, path, start, end)
+
+
+async def _send_stream(app: App[Any], request: Request, response: Response, proto: Any) -> None:
+    content = cast(StreamingResponse, response).content
+    transport = proto.response_stream(response.status_code, app.response_headers(response))
+    if request.method == "HEAD":
+        await close_content(content)
+        return
+    chunks = iterate_chunks(content)
+    # RSGI 1.5 (Granian 2) has client_disconnect(); without it, the stream ends at the
+    # first send that fails.
+    client_disconnect = getattr(proto, "client_disconnect", None)
+    if client_disconnect is None:
+        await _send_chunks(transport, chunks)
+    else:
+        await stream_until_disconnect(_send_chunks(transport, chunks), client_disconnect())
+
+
+async def _send_chunks(transport: Any, chunks: AsyncGenerator[bytes, None]) -> None:
+    async with contextlib.aclosing(chunks):
+        async for chunk in chunks:
+            try:
+                await transport.send_bytes(chunk)
+            except RuntimeError as exc:
+                # Granian raises RSGIProtocolClosed once the client has gone (matched by
+                # name: importing Granian here would load it with satchel).
+                if type(exc).__name__ != "RSGIProtocolClosed":
+                    raise
+                logger.debug("The client disconnected; the streamed response was stopped")
+                return
