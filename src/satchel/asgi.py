@@ -21,8 +21,8 @@ from satchel.bodies import (
     read_file_chunks,
     stream_until_disconnect,
 )
-from satchel.errors import HTTPError, PayloadTooLarge
-from satchel.paths import check_path, decode_path
+from satchel.errors import PayloadTooLarge
+from satchel.paths import path_or_error
 from satchel.requests import ClientDisconnected, Request
 from satchel.responses import FileResponseBase, Response, StreamingResponse
 from satchel.websockets import serve_asgi_websocket
@@ -202,12 +202,7 @@ def serve_asgi(app: App[Any]) -> ASGIApp:
 async def _serve_http(app: App[Any], scope: Scope, receive: Receive, send: Send) -> None:
     if not app._built:
         app.build()
-    error: HTTPError | None = None
-    try:
-        raw = scope.get("raw_path")
-        path = decode_path(raw) if raw else check_path(scope["path"])
-    except HTTPError as exc:
-        path, error = "/", exc
+    path, error = path_or_error(scope.get("raw_path"), scope["path"])
     request = ASGIRequest(app, scope, receive, path)
     try:
         if error is None:

@@ -11,7 +11,7 @@ from urllib.parse import unquote_to_bytes
 
 from satchel.errors import BadRequest, HTTPError
 
-__all__ = ["MAX_PATH_LENGTH", "check_path", "decode_path"]
+__all__ = ["MAX_PATH_LENGTH", "check_path", "decode_path", "path_or_error"]
 
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
 
@@ -65,3 +65,19 @@ def check_path(path: str) -> str:
     if not path.startswith("/"):
         raise BadRequest("Path must start with '/'")
     return path
+
+
+def path_or_error(raw: bytes | None, decoded: str) -> tuple[str, HTTPError | None]:
+    """Vet the path of a new request for a protocol adapter.
+
+    Uses the raw bytes when the server gives them (ASGI ``raw_path``), else the
+    server-decoded path. Returns the path to route and None, or ``"/"`` and the
+    error to answer with (the adapter still builds a request to answer it).
+
+    >>> path_or_error(b"/a%20b", "ignored"), path_or_error(None, "/a/../b")[1]
+    (('/a b', None), BadRequest(status_code=400, detail="Path contains a '.' or '..' segment"))
+    """
+    try:
+        return (decode_path(raw) if raw else check_path(decoded)), None
+    except HTTPError as exc:
+        return "/", exc

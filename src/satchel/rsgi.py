@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from satchel.accesslog import log_access
 from satchel.bodies import close_content, iterate_chunks, stream_until_disconnect
-from satchel.errors import ConfigurationError, HTTPError
-from satchel.paths import check_path
+from satchel.errors import ConfigurationError
+from satchel.paths import path_or_error
 from satchel.requests import Request
 from satchel.responses import FileResponseBase, Response, StreamingResponse
 from satchel.websockets import serve_rsgi_websocket
@@ -85,11 +85,7 @@ class RSGIServer:
         app = self._app
         if not app._built:
             app.build()
-        error: HTTPError | None = None
-        try:
-            path = check_path(scope.path)
-        except HTTPError as exc:
-            path, error = "/", exc
+        path, error = path_or_error(None, scope.path)
         request = RSGIRequest(app, scope, proto, path)
         try:
             if error is None:

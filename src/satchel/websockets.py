@@ -28,7 +28,7 @@ from satchel.encoding import json_decode, json_encode
 from satchel.errors import BadRequest, ConfigurationError, HTTPError
 from satchel.handlers import handler_hints
 from satchel.headerchecks import check_header
-from satchel.paths import check_path, decode_path
+from satchel.paths import path_or_error
 from satchel.requests import Request
 from satchel.status import reason_phrase
 
@@ -535,12 +535,7 @@ async def serve_asgi_websocket(
     if (await receive())["type"] != "websocket.connect":
         return  # the client left before the handshake reached us
     app.build()
-    error: HTTPError | None = None
-    try:
-        raw = scope.get("raw_path")
-        path = decode_path(raw) if raw else check_path(scope["path"])
-    except HTTPError as exc:
-        path, error = "/", exc
+    path, error = path_or_error(scope.get("raw_path"), scope["path"])
     client = scope.get("client")
     handshake = _Handshake(
         app,
@@ -616,11 +611,7 @@ def serve_rsgi_websocket(app: App[Any], scope: Any, proto: Any) -> Awaitable[Non
 
 async def _serve_rsgi(app: App[Any], scope: Any, proto: Any) -> None:
     app.build()
-    error: HTTPError | None = None
-    try:
-        path = check_path(scope.path)
-    except HTTPError as exc:
-        path, error = "/", exc
+    path, error = path_or_error(None, scope.path)
     client: str = scope.client
     peer = client.rsplit(":", 1)[0] if ":" in client else client
     handshake = _Handshake(
