@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 import pytest
 
 from satchel import URL, BadRequest, Headers, MultiDict, QueryParams
@@ -186,3 +188,21 @@ def test_parse_options_header_is_linear_on_hostile_input() -> None:
     main, params = parse_options_header(value)
     assert main == "x"
     assert len(params["a"]) == 100_000
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "a=1&b=2&a=3",
+        "a",
+        "a=&=b",
+        "&&a=1&&",
+        "q=caf%C3%A9+au+lait",
+        "x=%2B%26%3D",
+        "k+ey=v+al",
+        "é=è",
+    ],
+)
+def test_query_parsing_matches_the_standard_library(query: str) -> None:
+    expected = parse_qsl(query, keep_blank_values=True, errors="strict")
+    assert QueryParams.parse(query).multi_items() == expected

@@ -211,7 +211,8 @@ async def _serve_http(app: App[Any], scope: Scope, receive: Receive, send: Send)
             response = await app.error_response(request, error)
         await _send_response(app, request, response, send)
     finally:
-        await request.close()
+        if request.holds_resources:
+            await request.close()
     if app.settings.access_log:
         log_access(request, response.status_code)
 

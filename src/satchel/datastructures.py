@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Generic, TypeVar, overload
-from urllib.parse import SplitResult, parse_qsl, urlsplit
+from urllib.parse import SplitResult, unquote_plus, urlsplit
 
 from satchel.errors import BadRequest
 
@@ -176,18 +176,22 @@ class QueryParams(MultiDict[str]):
         """Parse ``query_string`` strictly: invalid UTF-8 or too many fields give 400."""
         if not query_string:
             return cls()
+        if query_string.count("&") >= max_fields:
+            raise BadRequest(f"Too many query parameters (limit {max_fields})")
+        pairs = []
         try:
-            pairs = parse_qsl(
-                query_string,
-                keep_blank_values=True,
-                encoding="utf-8",
-                errors="strict",
-                max_num_fields=max_fields,
-            )
+            for chunk in query_string.split("&"):
+                if not chunk:
+                    continue
+                name, _, value = chunk.partition("=")
+                # Most names and values need no decoding: skip unquote for them.
+                if "%" in name or "+" in name:
+                    name = unquote_plus(name, errors="strict")
+                if "%" in value or "+" in value:
+                    value = unquote_plus(value, errors="strict")
+                pairs.append((name, value))
         except UnicodeDecodeError:
             raise BadRequest("Query string is not valid UTF-8") from None
-        except ValueError:
-            raise BadRequest(f"Too many query parameters (limit {max_fields})") from None
         return cls(pairs)
 
 

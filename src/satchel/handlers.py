@@ -93,7 +93,11 @@ def compile_handler(
         ConfigurationError: the signature cannot be served.
     """
     signature = _read_signature(handler, path_names)
-    convert = functools.partial(to_response, status_code=status_code)
+    convert = (
+        to_response
+        if status_code == 200
+        else functools.partial(to_response, status_code=status_code)
+    )
     call = _caller(handler, signature)
     if inspect.iscoroutinefunction(handler):
 

@@ -303,6 +303,11 @@ class Request:
             raise BadRequest("Body length does not match Content-Length")
         return b"".join(chunks)
 
+    @property
+    def holds_resources(self) -> bool:
+        """Whether :meth:`close` has anything to release (adapters skip it otherwise)."""
+        return self._form is not None
+
     async def close(self) -> None:
         """Release what the request holds (uploaded temp files); called by the app."""
         if self._form is not None:

@@ -92,9 +92,15 @@ class RSGIServer:
                 response = await app.handle(request)
             else:
                 response = await app.error_response(request, error)
-            await _send(app, request, response, proto)
+            if response.body_kind == "bytes" and request.method != "HEAD":  # the common case
+                proto.response_bytes(
+                    response.status_code, app.response_headers(response), response.body
+                )
+            else:
+                await _send(app, request, response, proto)
         finally:
-            await request.close()
+            if request.holds_resources:
+                await request.close()
         if app.settings.access_log:
             log_access(request, response.status_code)
 
