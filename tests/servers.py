@@ -24,6 +24,7 @@ __all__ = [
     "free_port",
     "running",
     "serve",
+    "serve_source",
     "server_command",
     "stop",
     "wait_until_listening",
@@ -132,18 +133,34 @@ def serve(
         yield f"http://127.0.0.1:{port}"
 
 
+@contextmanager
+def serve_source(kind: ServerKind, source: str, folder: Path) -> Iterator[str]:
+    """Serve the ``app`` that ``source`` defines with ``kind``; yield the base URL.
+
+    The source is written to ``folder / "served_app.py"`` and the server runs in
+    ``folder``, logging to ``folder / "<kind>.log"``.
+    """
+    (folder / "served_app.py").write_text(source)
+    with serve(kind, "served_app:app", cwd=folder) as url:
+        yield url
+
+
 def wait_until_listening(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
     """Wait until ``port`` accepts connections; fail with the server's log if it died."""
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"server exited with {process.returncode}:\n{log.read_text(errors="replace")[-4000:]}")
+            pytest.fail(f"server exited with {process.returncode}:\n{_tail(log)}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.05)
-    pytest.fail(f"server did not listen within {START_TIMEOUT_S} s:\n{log.read_text(errors="replace")[-4000:]}")
+    pytest.fail(f"server did not listen within {START_TIMEOUT_S} s:\n{_tail(log)}")
+
+
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-4000:]
 
 
 def stop(process: subprocess.Popen[bytes]) -> bool:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import base64
+import asyncio
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -16,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -23,6 +22,8 @@ from click.testing import CliRunner, Result
 
 import satchel
 from satchel.cli import AppLocation, logging_config, main
+from tests.servers import free_port, running
+from tests.wsclient import TIMEOUT, RawWebSocket
 
 APP_SOURCE = """
 from satchel import App, Router, Settings
@@ -385,8 +386,6 @@ def test_broken_registered_commands_fail_alone(app_module: AppModule, plugin: st
 # -- a real server ------------------------------------------------------------------------------
 
 SATCHEL = Path(sys.executable).with_name("satchel")
-START_TIMEOUT_S = 15.0
-STOP_TIMEOUT_S = 10.0
 
 
 @dataclass
@@ -407,60 +406,23 @@ class Server:
         return output
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_until_listening(server: Server, port: int) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while True:
-        if server.process.poll() is not None:
-            pytest.fail(f"satchel run exited with {server.process.returncode}:\n{server.stderr()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                pytest.fail(f"satchel run did not listen within {START_TIMEOUT_S} s")
-            time.sleep(0.05)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-    try:
-        process.wait(STOP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        # start_new_session made the server the leader of its own group, workers included.
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(STOP_TIMEOUT_S)
-        pytest.fail(f"satchel run did not stop within {STOP_TIMEOUT_S} s of SIGINT")
-
-
 def websocket_echo(url: str, path: str, text: str) -> str:
     """Open a WebSocket by hand (no client library), send ``text`` and return the reply."""
-    host, port = url.removeprefix("http://").split(":")
-    key = base64.b64encode(os.urandom(16)).decode()
-    handshake = (
-        f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    )
-    with socket.create_connection((host, int(port)), timeout=5) as sock:
-        sock.sendall(handshake.encode())
-        reader = sock.makefile("rb")
-        assert reader.readline().startswith(b"HTTP/1.1 101 ")
-        while reader.readline() not in (b"\r\n", b""):
-            pass
-        payload, mask = text.encode(), os.urandom(4)
-        masked = bytes(byte ^ mask[index % 4] for index, byte in enumerate(payload))
-        sock.sendall(bytes([0x81, 0x80 | len(payload)]) + mask + masked)  # FIN + text, masked
-        first, length = reader.read(2)
-        assert first == 0x81
-        assert length < 126
-        return reader.read(length).decode()
+    port = urlsplit(url).port
+    assert port is not None
+
+    async def exchange() -> str:
+        ws = await RawWebSocket.connect(port, path)
+        try:
+            assert ws.status == 101
+            await ws.send_text(text)
+            first, payload = await ws.read_frame()
+            assert first == 0x81  # FIN + text: the reply in one frame
+            return payload.decode()
+        finally:
+            await ws.close()
+
+    return asyncio.run(asyncio.wait_for(exchange(), TIMEOUT))
 
 
 @contextmanager
@@ -469,23 +431,13 @@ def satchel_run(project: Path, *args: str) -> Iterator[Server]:
         pytest.fail(f"the satchel console script is missing at {SATCHEL}: pip install -e .")
     port = free_port()
     log = project.parent / f"stderr-{port}.log"
+    # No PYTHONPATH: `satchel run` itself must find the app in its working directory.
     env = {key: value for key, value in os.environ.items() if not key.startswith("SATCHEL_")}
-    with log.open("wb") as stderr:
-        process = subprocess.Popen(
-            [str(SATCHEL), "run", *args, "--host", "127.0.0.1", "--port", str(port)],
-            cwd=project,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            start_new_session=True,
-        )
-        server = Server(f"http://127.0.0.1:{port}", log, process)
-        try:
-            wait_until_listening(server, port)
-            yield server
-        finally:
-            stop(process)
+    command = [str(SATCHEL), "run", *args, "--host", "127.0.0.1", "--port", str(port)]
+    with running(
+        command, port, cwd=project, log=log, env=env, stderr_only=True, must_stop_on_sigint=True
+    ) as process:
+        yield Server(f"http://127.0.0.1:{port}", log, process)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 
 from satchel.debug_page import render_debug_page
 from tests.browser import dump_dom, screenshot
-from tests.servers import serve
+from tests.servers import serve_source
 
 ACCENT_RGB = "rgb(159, 22, 32)"  # the summary band's --accent, #9f1620
 
@@ -90,8 +90,7 @@ async def widget(widget_id: int) -> str:
 
 def test_debug_page_served_by_a_real_server(tmp_path: Path) -> None:
     """Through Granian, with the app's own nonce-based CSP: Chromium renders it styled."""
-    (tmp_path / "debug_app.py").write_text(SERVED_APP)
-    with serve("granian-rsgi", "debug_app:app", cwd=tmp_path) as base_url:
+    with serve_source("granian-rsgi", SERVED_APP, tmp_path) as base_url:
         dom = dump_dom(f"{base_url}/widgets/42")
         shot = screenshot(f"{base_url}/widgets/42", tmp_path / "served.png")
     assert "LookupError" in dom

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -21,6 +17,7 @@ import pytest
 
 from satchel import App, FileResponse, Headers, NotFound, Request, Settings, safe_join
 from satchel.files import MAX_RANGE_HEADER, content_disposition_value
+from tests.servers import ServerKind, serve
 
 MTIME = 1_700_000_000
 HELLO = b"0123456789abcdefghij"
@@ -28,7 +25,6 @@ BIG = bytes(range(256)) * 1200  # several read chunks
 ETAG = f'"{MTIME * 10**9:x}-{len(HELLO):x}"'
 LAST_MODIFIED = formatdate(MTIME, usegmt=True)
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SERVER_START_TIMEOUT_S = 30
 HOSTILE_TIME_BOUND_S = 2.0
 
 HOSTILE_RANGES = [
@@ -632,63 +628,22 @@ def test_traversal_through_the_app_is_404(app: App[Any], root: Path) -> None:
 # -- a real Granian server ---------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_until_listening(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"Granian exited early:\n{log.read_text()[-4000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"Granian did not start in time:\n{log.read_text()[-4000:]}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)  # our own process group: Granian and its worker
-        process.wait(timeout=10)
-
-
-@pytest.fixture(scope="module", params=["rsgi", "asgi"])
+@pytest.fixture(scope="module", params=["granian-rsgi", "granian-asgi"], ids=["rsgi", "asgi"])
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
+    kind: ServerKind = request.param
     served = tmp_path_factory.mktemp("served")
     populate(served)
-    log = served.parent / f"granian-{request.param}.log"
-    port = _free_port()
-    command = [
-        sys.executable, "-m", "granian",
-        "--interface", request.param,
-        "--host", "127.0.0.1", "--port", str(port),
-        "--workers", "1", "--no-ws", "--log-level", "warning",
-        "--working-dir", str(REPO_ROOT),
-        "--factory", "tests.test_files:app_from_env",
-    ]  # fmt: skip
-    env = {**os.environ, "SATCHEL_TEST_FILES_ROOT": str(served)}
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            command, stdout=output, stderr=subprocess.STDOUT, env=env, start_new_session=True
-        )
-    try:
-        _wait_until_listening(process, port, log)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        _stop(process)
+    with serve(
+        kind,
+        "tests.test_files:app_from_env",
+        cwd=REPO_ROOT,
+        options=["--workers", "1", "--no-ws", "--log-level", "warning", "--factory"],
+        env={"SATCHEL_TEST_FILES_ROOT": str(served)},
+        log=served.parent / f"{kind}.log",
+    ) as url:
+        yield url
 
 
 @pytest.fixture

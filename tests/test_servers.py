@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.servers import SERVER_KINDS, ServerKind, serve
+from tests.servers import SERVER_KINDS, ServerKind, serve_source
 
 APP = textwrap.dedent(
     """
@@ -69,9 +69,7 @@ def base_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     kind: ServerKind = request.param
-    folder = tmp_path_factory.mktemp(kind)
-    (folder / "served_app.py").write_text(APP)
-    with serve(kind, "served_app:app", cwd=folder) as url:
+    with serve_source(kind, APP, tmp_path_factory.mktemp(kind)) as url:
         yield url
 
 

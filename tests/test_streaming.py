@@ -25,7 +25,7 @@ import pytest
 from satchel import App, FileResponse, Request, Settings, StreamingResponse
 from satchel.bodies import FILE_CHUNK_SIZE
 from satchel.testing import AsyncTestClient, TestClient
-from tests.servers import SERVER_KINDS, ServerKind, serve
+from tests.servers import SERVER_KINDS, ServerKind, serve_source
 
 T = TypeVar("T")
 Message = MutableMapping[str, Any]
@@ -569,8 +569,7 @@ def served(
 ) -> Iterator[Served]:
     kind: ServerKind = request.param
     folder = tmp_path_factory.mktemp(f"streaming-{kind}")
-    (folder / "streaming_app.py").write_text(SERVED_APP)
-    with serve(kind, "streaming_app:app", cwd=folder) as url:
+    with serve_source(kind, SERVED_APP, folder) as url:
         yield Served(url, folder, kind)
 
 

@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import contextlib
 import importlib.util
 import logging
 import os
-import signal
-import socket
-import struct
-import subprocess
-import sys
-import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 from satchel import App, ConfigurationError, Forbidden, Settings, WebSocket, WebSocketDisconnect
+from tests.servers import ServerKind, serve_source
+from tests.wsclient import RawWebSocket
 
 Message = dict[str, Any]
 
@@ -638,8 +632,6 @@ async def chat(ws: WebSocket) -> None:
     await ws.send_text("hello")
 """
 
-TIMEOUT = 10.0
-
 
 @dataclass(frozen=True)
 class Server:
@@ -649,144 +641,6 @@ class Server:
     sends_close_codes: bool
     #: Whether accept(subprotocol=...) can answer the client (RSGI cannot).
     negotiates_subprotocols: bool
-
-
-class RawWebSocket:
-    """A minimal RFC 6455 client: handshake, masked frames out, frames in."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
-        self.status = 0
-        self.headers: dict[str, str] = {}
-
-    @classmethod
-    async def connect(
-        cls, port: int, target: str, headers: Iterable[tuple[str, str]] = ()
-    ) -> RawWebSocket:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        client = cls(reader, writer)
-        key = base64.b64encode(os.urandom(16)).decode()
-        lines = [
-            f"GET {target} HTTP/1.1",
-            f"Host: 127.0.0.1:{port}",
-            "Upgrade: websocket",
-            "Connection: Upgrade",
-            f"Sec-WebSocket-Key: {key}",
-            "Sec-WebSocket-Version: 13",
-            *(f"{name}: {value}" for name, value in headers),
-        ]
-        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
-        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), TIMEOUT)
-        status_line, *header_lines = head.decode("latin-1").split("\r\n")
-        client.status = int(status_line.split()[1])
-        for line in filter(None, header_lines):
-            name, _, value = line.partition(":")
-            client.headers[name.strip().lower()] = value.strip()
-        return client
-
-    async def send(self, opcode: int, payload: bytes) -> None:
-        mask = os.urandom(4)
-        size = len(payload)
-        head = bytes([0x80 | opcode])
-        if size < 126:
-            head += bytes([0x80 | size])
-        elif size < 1 << 16:
-            head += bytes([0x80 | 126]) + struct.pack("!H", size)
-        else:
-            head += bytes([0x80 | 127]) + struct.pack("!Q", size)
-        key = int.from_bytes((mask * (size // 4 + 1))[:size], "big")
-        masked = (int.from_bytes(payload, "big") ^ key).to_bytes(size, "big")
-        self.writer.write(head + mask + masked)
-        await self.writer.drain()
-
-    async def send_text(self, value: str) -> None:
-        await self.send(0x1, value.encode())
-
-    async def receive(self) -> tuple[int, bytes]:
-        """Return the next (opcode, payload), skipping pings and joining fragments."""
-        opcode, chunks = 0, []
-        while True:
-            first, second = await asyncio.wait_for(self.reader.readexactly(2), TIMEOUT)
-            size = second & 0x7F
-            if size == 126:
-                (size,) = struct.unpack("!H", await self.reader.readexactly(2))
-            elif size == 127:
-                (size,) = struct.unpack("!Q", await self.reader.readexactly(8))
-            payload = await asyncio.wait_for(self.reader.readexactly(size), TIMEOUT)
-            if first & 0x0F in (0x9, 0xA):
-                continue
-            opcode = opcode or first & 0x0F
-            chunks.append(payload)
-            if first & 0x80:
-                return opcode, b"".join(chunks)
-
-    async def receive_text(self) -> str:
-        opcode, payload = await self.receive()
-        assert opcode == 0x1, (opcode, payload)
-        return payload.decode()
-
-    async def receive_close(self) -> tuple[int | None, str]:
-        """Wait for the server's close frame; return its code (None if absent) and reason."""
-        opcode, payload = await self.receive()
-        assert opcode == 0x8, (opcode, payload)
-        if not payload:
-            return None, ""
-        return int.from_bytes(payload[:2], "big"), payload[2:].decode()
-
-    async def close(self) -> None:
-        self.writer.close()
-        with contextlib.suppress(OSError):  # the server may have reset the connection first
-            await self.writer.wait_closed()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_for_port(proc: subprocess.Popen[bytes], port: int, log: Path) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"server exited early:\n{log.read_text()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"server did not listen on {port}:\n{log.read_text()}")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            # The server started this process group; end its workers too.
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
-
-
-def _command(name: str, port: int, app_dir: Path) -> list[str]:
-    where = ["--host", "127.0.0.1", "--port", str(port)]
-    if name == "uvicorn":
-        return [sys.executable, "-m", "uvicorn", *where, "--app-dir", str(app_dir), "wsapp:app"]
-    interface = name.removeprefix("granian-")
-    return [
-        sys.executable,
-        "-m",
-        "granian",
-        "--interface",
-        interface,
-        *where,
-        "--working-dir",
-        str(app_dir),
-        "wsapp:app",
-    ]
 
 
 _HAS_UVICORN_WEBSOCKETS = any(
@@ -810,25 +664,12 @@ _HAS_UVICORN_WEBSOCKETS = any(
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
-    name: str = request.param
-    app_dir = tmp_path_factory.mktemp(name)
-    (app_dir / "wsapp.py").write_text(SERVER_APP)
-    port = _free_port()
-    log = app_dir / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            _command(name, port, app_dir),
-            cwd=app_dir,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        _wait_for_port(proc, port, log)
-        rsgi = name == "granian-rsgi"
-        yield Server(name, port, sends_close_codes=not rsgi, negotiates_subprotocols=not rsgi)
-    finally:
-        _stop(proc)
+    kind: ServerKind = request.param
+    with serve_source(kind, SERVER_APP, tmp_path_factory.mktemp(kind)) as url:
+        port = urlsplit(url).port
+        assert port is not None
+        rsgi = kind == "granian-rsgi"
+        yield Server(kind, port, sends_close_codes=not rsgi, negotiates_subprotocols=not rsgi)
 
 
 def run(coro: Awaitable[None]) -> None:
