@@ -1,0 +1,1 @@
+"""One module per benchmarked app; each serves the same five endpoints."""
