@@ -57,3 +57,13 @@ def test_state_is_typed() -> None:
     assert_type(app.state.counter, int)
     plain.state.anything = 1  # the default State takes any attribute
     app.add_middleware(middleware)
+
+
+@app.on_startup
+async def warm_up() -> int:
+    return 1
+
+
+def test_hooks_keep_their_types() -> None:
+    waiting = assert_type(warm_up(), Coroutine[Any, Any, int])
+    waiting.close()

@@ -40,6 +40,7 @@ __all__ = ["SECURITY_HEADERS", "App", "RouteInfo", "State"]
 logger = logging.getLogger("satchel.error")
 
 StateT = TypeVar("StateT")
+HookT = TypeVar("HookT", bound=Callable[[], Any])
 Lifespan = Callable[["App[Any]"], AbstractAsyncContextManager[Any]]
 
 #: Sent with every response unless the response sets the header itself.
@@ -172,13 +173,13 @@ class App(Router, Generic[StateT]):
         if for_type is not None:
             self._converter_for_type[for_type] = name
 
-    def on_startup(self, hook: Callable[[], Any]) -> Callable[[], Any]:
+    def on_startup(self, hook: HookT) -> HookT:
         """Run ``hook`` (sync or async) when the app starts."""
         self._check_open()
         self._on_startup.append(hook)
         return hook
 
-    def on_shutdown(self, hook: Callable[[], Any]) -> Callable[[], Any]:
+    def on_shutdown(self, hook: HookT) -> HookT:
         """Run ``hook`` (sync or async) when the app stops."""
         self._check_open()
         self._on_shutdown.append(hook)
