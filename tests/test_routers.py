@@ -332,3 +332,35 @@ def test_all_method_decorators() -> None:
     for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
         result = call_asgi(app, method=method, path="/r/x")
         assert result.body.decode() == method
+
+
+def test_router_chain_sees_automatic_options_and_405() -> None:
+    app = App(settings=Settings())
+    api = Router(prefix="/api")
+    seen: list[str] = []
+
+    async def record(request: Request, call_next: CallNext) -> Response:
+        response = await call_next(request)
+        seen.append(f"{request.method} {response.status_code}")
+        response.headers["access-control-allow-origin"] = "https://app.example"
+        return response
+
+    api.add_middleware(record)
+
+    @api.error_handler(405)
+    def not_allowed(request: Request, exc: Exception) -> dict[str, str]:
+        return {"error": "wrong method"}
+
+    @api.get("/items")
+    async def items() -> list[int]:
+        return [1]
+
+    app.include(api)
+    preflight = request(app, "OPTIONS", "/api/items")
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == "https://app.example"
+    wrong = request(app, "DELETE", "/api/items")
+    assert wrong.status_code == 405
+    assert wrong.json() == {"error": "wrong method"}
+    assert wrong.headers["allow"] == "GET, HEAD, OPTIONS"
+    assert seen == ["OPTIONS 204", "DELETE 405"]

@@ -63,7 +63,8 @@ class State(SimpleNamespace):
 @dataclass(frozen=True, slots=True)
 class _PathEndpoint:
     methods: dict[str, Endpoint]
-    allowed: tuple[str, ...]
+    #: Answers a method the path does not have (405), inside the path's router chain.
+    not_allowed: Endpoint
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,8 @@ class _PathRoutes:
     segments: list[str | Param]
     converters: dict[str, Converter[Any]]
     methods: dict[str, Endpoint]
+    #: The router's middleware and error handlers around an endpoint (None: the app's only).
+    wrap: Callable[[Endpoint], Endpoint] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,10 +300,10 @@ class App(Router, Generic[StateT]):
         endpoint = compile_handler(
             spec.handler, path_names=list(converters), status_code=spec.status_code
         )
-        if middleware or handlers:
-            merged = {**self.error_handlers, **handlers}
-            endpoint = build_chain(self._guard(endpoint, merged), middleware)
-        path_routes = by_path.setdefault(path, _PathRoutes(segments, converters, {}))
+        wrap = self._router_wrapper(middleware, handlers)
+        if wrap is not None:
+            endpoint = wrap(endpoint)
+        path_routes = by_path.setdefault(path, _PathRoutes(segments, converters, {}, wrap))
         if path_routes.converters != converters:
             raise ConfigurationError(
                 f"Routes for {path!r} disagree on parameter types: {spec.handler.__qualname__}"
@@ -350,14 +353,25 @@ class App(Router, Generic[StateT]):
             converters[segment.name] = converter
         return converters
 
+    def _router_wrapper(
+        self, middleware: list[Middleware], handlers: Mapping[ErrorKey, ErrorHandler]
+    ) -> Callable[[Endpoint], Endpoint] | None:
+        if not (middleware or handlers):
+            return None
+        merged = {**self.error_handlers, **handlers}
+        return lambda endpoint: build_chain(self._guard(endpoint, merged), middleware)
+
     def _add_path(self, routes: _PathRoutes) -> None:
         methods = routes.methods
         if "GET" in methods and "HEAD" not in methods:
             methods["HEAD"] = methods["GET"]
         allowed = tuple(sorted({*methods, "OPTIONS"}))
-        if "OPTIONS" not in methods:
-            methods["OPTIONS"] = _options_endpoint(allowed)
-        self._table.add(routes.segments, routes.converters, _PathEndpoint(methods, allowed))
+        # Automatic answers run inside the router's chain too: a router's CORS
+        # middleware sees its preflights, its 405 handler its 405s.
+        wrap = routes.wrap or (lambda endpoint: endpoint)
+        methods.setdefault("OPTIONS", wrap(_options_endpoint(allowed)))
+        not_allowed = wrap(_not_allowed_endpoint(allowed))
+        self._table.add(routes.segments, routes.converters, _PathEndpoint(methods, not_allowed))
 
     def _guard(self, endpoint: CallNext, handlers: Mapping[ErrorKey, ErrorHandler]) -> CallNext:
         async def guarded(request: Request) -> Response:
@@ -392,9 +406,7 @@ class App(Router, Generic[StateT]):
         if found is None:
             return self._not_found(request)
         endpoint, params = found
-        call = endpoint.methods.get(request.method)
-        if call is None:
-            raise MethodNotAllowed(endpoint.allowed)
+        call = endpoint.methods.get(request.method, endpoint.not_allowed)
         request.path_params = params
         return await call(request)
 
@@ -534,6 +546,13 @@ def _options_endpoint(allowed: tuple[str, ...]) -> Endpoint:
         return Response(b"", 204, [("allow", allow)])
 
     return options
+
+
+def _not_allowed_endpoint(allowed: tuple[str, ...]) -> Endpoint:
+    async def not_allowed(request: Request) -> Response:
+        raise MethodNotAllowed(allowed)
+
+    return not_allowed
 
 
 def _find_handler(handlers: Mapping[ErrorKey, ErrorHandler], exc: Exception) -> ErrorHandler | None:
