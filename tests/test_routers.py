@@ -66,12 +66,18 @@ def _nested_app() -> App[Any]:
 def test_router_records_routes() -> None:
     router = Router()
 
-    @router.route("/x", methods=["get", "POST", "get"], name="ex", status_code=202, docs=False)
+    @router.route("/x", methods=["get", "POST", "get"], name="ex", status_code=202)
     async def handler() -> None:
         return None
 
     (spec,) = router.routes
-    assert spec == RouteSpec("/x", ("GET", "POST"), handler, "ex", 202, False, {"docs": False})
+    assert spec == RouteSpec("/x", ("GET", "POST"), handler, "ex", 202, False)
+
+
+def test_a_misspelt_route_option_is_an_error() -> None:
+    router = Router()
+    with pytest.raises(TypeError, match="stauts_code"):
+        router.post("/x", stauts_code=201)  # type: ignore[call-arg]
 
 
 def test_prefixes_nest() -> None:

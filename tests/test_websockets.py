@@ -515,6 +515,15 @@ def test_handlers_that_cannot_be_served_fail_at_startup() -> None:
     with pytest.raises(ConfigurationError, match="no parameter annotated WebSocket"):
         untyped_app.build()
 
+    unmatched_app = make_app()
+
+    @unmatched_app.websocket("/rooms/{room}")
+    async def no_room(ws: WebSocket) -> None:
+        pass
+
+    with pytest.raises(ConfigurationError, match=r"the path gives \['room'\]"):
+        unmatched_app.build()
+
 
 def test_client_leaving_before_the_handshake_is_not_served() -> None:
     app = make_app()

@@ -33,7 +33,7 @@ from satchel.routing import Param, RouteTable, parse_path
 from satchel.rsgi import RSGIServer
 from satchel.settings import Settings
 from satchel.threads import run_in_thread
-from satchel.websockets import websocket_argument
+from satchel.websockets import WebSocketCall, compile_websocket_handler
 
 __all__ = ["SECURITY_HEADERS", "App", "RouteInfo", "State"]
 
@@ -151,7 +151,7 @@ class App(Router, Generic[StateT]):
         self._asgi_wrappers: list[Callable[[ASGIApp], ASGIApp]] = []
         self._exit_stack: AsyncExitStack | None = None
         self._table: RouteTable[_PathEndpoint] = RouteTable()
-        self._ws_table: RouteTable[Callable[..., Any]] = RouteTable()
+        self._ws_table: RouteTable[WebSocketCall] = RouteTable()
         self._route_infos: list[RouteInfo] = []
         self._chain: CallNext = self._dispatch
         self._built = False
@@ -293,8 +293,8 @@ class App(Router, Generic[StateT]):
         info = RouteInfo(path, spec.methods, name, spec.handler, spec.websocket)
         self._route_infos.append(info)
         if spec.websocket:
-            websocket_argument(spec.handler)  # a wrong signature fails now, not per connection
-            self._ws_table.add(segments, converters, spec.handler)
+            call = compile_websocket_handler(spec.handler, list(converters))
+            self._ws_table.add(segments, converters, call)
             self._add_name(name, spec, path, segments, converters)
             return
         endpoint = compile_handler(
@@ -420,8 +420,8 @@ class App(Router, Generic[StateT]):
                     return RedirectResponse(location, 308)
         raise NotFound()
 
-    def websocket_endpoint(self, path: str) -> tuple[Callable[..., Any], dict[str, Any]] | None:
-        """Return the WebSocket handler for ``path`` and its parameters, if any."""
+    def websocket_endpoint(self, path: str) -> tuple[WebSocketCall, dict[str, Any]] | None:
+        """Return the compiled WebSocket handler for ``path`` and its parameters, if any."""
         return self._ws_table.match(path)
 
     async def error_response(

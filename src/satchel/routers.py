@@ -9,14 +9,14 @@ compiled once, when the application starts.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, TypedDict, TypeVar, Unpack
 
 from satchel.errors import ConfigurationError
 from satchel.middleware import Middleware
 from satchel.requests import Request
 
-__all__ = ["ErrorHandler", "RouteSpec", "Router"]
+__all__ = ["ErrorHandler", "RouteOptions", "RouteSpec", "Router"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 ErrorHandler = Callable[[Request, Exception], Awaitable[Any] | Any]
@@ -35,7 +35,13 @@ class RouteSpec:
     name: str
     status_code: int = 200
     websocket: bool = False
-    options: dict[str, Any] = field(default_factory=dict)
+
+
+class RouteOptions(TypedDict, total=False):
+    """Keyword arguments every method decorator takes (``get``, ``post``, ...)."""
+
+    name: str | None
+    status_code: int
 
 
 class Router:
@@ -80,11 +86,14 @@ class Router:
         *,
         name: str | None = None,
         status_code: int = 200,
-        **options: Any,
     ) -> Callable[[F], F]:
         """Register the decorated function for ``path`` and ``methods``.
 
-        ``options`` are kept on the route for batteries (docs, security, ...).
+        Args:
+            path: The path pattern, e.g. ``"/users/{user_id}"``.
+            methods: HTTP methods answered by the handler.
+            name: The route's name for ``url_for`` (default: the function's name).
+            status_code: The status of responses built from return values.
         """
         wanted = tuple(dict.fromkeys(m.upper() for m in methods))
         unknown = set(wanted) - _METHODS
@@ -94,39 +103,37 @@ class Router:
         def decorator(handler: F) -> F:
             self._check_open()
             self.routes.append(
-                RouteSpec(
-                    path, wanted, handler, name or handler.__name__, status_code, False, options
-                )
+                RouteSpec(path, wanted, handler, name or handler.__name__, status_code)
             )
             return handler
 
         return decorator
 
-    def get(self, path: str, **kwargs: Any) -> Callable[[F], F]:
+    def get(self, path: str, **kwargs: Unpack[RouteOptions]) -> Callable[[F], F]:
         """Register a GET route (HEAD is answered by it too)."""
         return self.route(path, ("GET",), **kwargs)
 
-    def post(self, path: str, **kwargs: Any) -> Callable[[F], F]:
+    def post(self, path: str, **kwargs: Unpack[RouteOptions]) -> Callable[[F], F]:
         """Register a POST route."""
         return self.route(path, ("POST",), **kwargs)
 
-    def put(self, path: str, **kwargs: Any) -> Callable[[F], F]:
+    def put(self, path: str, **kwargs: Unpack[RouteOptions]) -> Callable[[F], F]:
         """Register a PUT route."""
         return self.route(path, ("PUT",), **kwargs)
 
-    def patch(self, path: str, **kwargs: Any) -> Callable[[F], F]:
+    def patch(self, path: str, **kwargs: Unpack[RouteOptions]) -> Callable[[F], F]:
         """Register a PATCH route."""
         return self.route(path, ("PATCH",), **kwargs)
 
-    def delete(self, path: str, **kwargs: Any) -> Callable[[F], F]:
+    def delete(self, path: str, **kwargs: Unpack[RouteOptions]) -> Callable[[F], F]:
         """Register a DELETE route."""
         return self.route(path, ("DELETE",), **kwargs)
 
-    def head(self, path: str, **kwargs: Any) -> Callable[[F], F]:
+    def head(self, path: str, **kwargs: Unpack[RouteOptions]) -> Callable[[F], F]:
         """Register a HEAD route (only needed when HEAD differs from GET)."""
         return self.route(path, ("HEAD",), **kwargs)
 
-    def options(self, path: str, **kwargs: Any) -> Callable[[F], F]:
+    def options(self, path: str, **kwargs: Unpack[RouteOptions]) -> Callable[[F], F]:
         """Register an OPTIONS route (otherwise OPTIONS is answered with ``Allow``)."""
         return self.route(path, ("OPTIONS",), **kwargs)
 

@@ -19,7 +19,15 @@ from __future__ import annotations
 import contextlib
 import inspect
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, MutableMapping
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Iterable,
+    Mapping,
+    MutableMapping,
+)
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from satchel.accesslog import log_access
@@ -38,10 +46,11 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_MAX_MESSAGE_SIZE",
     "WebSocket",
+    "WebSocketCall",
     "WebSocketDisconnect",
+    "compile_websocket_handler",
     "serve_asgi_websocket",
     "serve_rsgi_websocket",
-    "websocket_argument",
 ]
 
 logger = logging.getLogger("satchel.error")
@@ -377,38 +386,51 @@ def _size_exceeds(message: str | bytes, limit: int) -> bool:
 
 # -- running a handler ---------------------------------------------------------------------------
 
-#: Each handler's WebSocket parameter name, read from its signature on first use.
-_PLANS: dict[Callable[..., Any], str] = {}
+WebSocketCall = Callable[["WebSocket", dict[str, Any]], Awaitable[None]]
 
 
-def websocket_argument(handler: Callable[..., Any]) -> str:
-    """Return the name of ``handler``'s WebSocket parameter (read once, then cached).
+def compile_websocket_handler(
+    handler: Callable[..., Any], path_names: Collection[str]
+) -> WebSocketCall:
+    """Check ``handler``'s signature once, at startup, and return its call plan.
+
+    The handler must be async and take one parameter annotated ``WebSocket``
+    plus exactly the route's path parameters.
 
     Raises:
-        ConfigurationError: the handler is not async or takes no WebSocket.
+        ConfigurationError: the signature cannot be served, naming the handler.
     """
-    name = _PLANS.get(handler)
-    if name is None:
-        name = _PLANS[handler] = _read_plan(handler)
-    return name
-
-
-def _read_plan(handler: Callable[..., Any]) -> str:
     where = f"WebSocket handler {getattr(handler, '__qualname__', handler)!r}"
     if not inspect.iscoroutinefunction(handler):
         raise ConfigurationError(f"{where} must be an async function")
     hints = handler_hints(handler)
+    socket_name: str | None = None
+    others: set[str] = set()
     for param in inspect.signature(handler).parameters.values():
         annotation = hints.get(param.name)
         if isinstance(annotation, type) and issubclass(annotation, WebSocket):
-            return param.name
-    raise ConfigurationError(f"{where} has no parameter annotated WebSocket")
+            socket_name = param.name
+        else:
+            others.add(param.name)
+    if socket_name is None:
+        raise ConfigurationError(f"{where} has no parameter annotated WebSocket")
+    if others != set(path_names):
+        raise ConfigurationError(
+            f"{where} takes {sorted(others)} besides the WebSocket; the path gives "
+            f"{sorted(path_names)}"
+        )
+    name = socket_name
+
+    async def call(ws: WebSocket, params: dict[str, Any]) -> None:
+        await handler(**params, **{name: ws})
+
+    return call
 
 
-async def _run(ws: WebSocket, handler: Callable[..., Any], params: dict[str, Any]) -> None:
+async def _run(ws: WebSocket, call: WebSocketCall, params: dict[str, Any]) -> None:
     ws.path_params = params
     try:
-        await handler(**params, **{websocket_argument(handler): ws})
+        await call(ws, params)
     except WebSocketDisconnect:
         pass
     except Exception as exc:
