@@ -32,6 +32,10 @@ APP = textwrap.dedent(
     async def user(user_id: int) -> dict[str, int]:
         return {"id": user_id}
 
+    @app.get("/nothing")
+    async def nothing() -> None:
+        return None
+
     @app.get("/lifespan")
     async def lifespan() -> list[str]:
         return events
@@ -97,6 +101,9 @@ def test_head_and_405(client: httpx.Client) -> None:
     assert head.status_code == 200
     assert head.content == b""
     assert head.headers["content-length"] == "13"
+    empty = client.head("/nothing")
+    assert empty.status_code == 204
+    assert "content-length" not in empty.headers  # RFC 9110 8.6
     response = client.delete("/")
     assert response.status_code == 405
     assert response.headers["allow"] == "GET, HEAD, OPTIONS"

@@ -96,8 +96,9 @@ class App(Router, Generic[StateT]):
         state: The object behind ``app.state`` (type it for typed access).
         lifespan: ``lifespan(app)`` returns an async context manager entered at
             startup and exited at shutdown.
-        middleware: App-wide middleware, outermost first; it sees every
-            request, including those answered 404.
+        middleware: App-wide middleware, outermost first; it sees every routed
+            request, 404s and 405s included (not those refused earlier for a
+            malformed path or a Host outside ``allowed_hosts``).
         security_headers: Send the default security headers
             (``SECURITY_HEADERS``) on every response that does not set them.
 

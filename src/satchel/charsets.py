@@ -8,6 +8,7 @@ from satchel.errors import BadRequest
 
 __all__ = ["resolve_charset"]
 
+# Codecs that decode more than text (escapes, DNS labels): never a body's charset.
 _REFUSED_CODECS = frozenset({"idna", "punycode", "unicode-escape", "raw-unicode-escape"})
 
 

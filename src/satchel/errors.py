@@ -153,7 +153,11 @@ class ServerError(HTTPError):
 
 
 class ConfigurationError(Exception):
-    """The application is set up wrongly; raised at startup, never per request."""
+    """The application is set up wrongly; raised when it is built, before serving.
+
+    If a server skips startup and builds on the first request, every request
+    re-raises the same error (and answers 500) until the setup is fixed.
+    """
 
 
 class MissingDependencyError(ImportError):

@@ -40,7 +40,6 @@ __all__ = [
 #: client needs it, and it bounds the parsing work a hostile header can cause.
 MAX_RANGE_HEADER = 1024
 
-# A date header longer than this is not a date; skip parsing it.
 _OWS = " \t"
 # RFC 9110 entity-tag; [^"]* cannot backtrack, so matching stays linear.
 _ENTITY_TAG = re.compile(r'(W/)?"([^"]*)"')

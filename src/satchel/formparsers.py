@@ -28,8 +28,6 @@ from satchel.uploads import UploadFile, filename_from_params
 
 __all__ = ["FormData", "FormLimits", "parse_multipart", "parse_urlencoded", "resolve_charset"]
 
-# Codecs that decode more than text (escapes, DNS labels): never a form's charset.
-
 
 class FormData(MultiDict[str | UploadFile]):
     """A parsed form: text fields as ``str``, file parts as ``UploadFile``.

@@ -108,12 +108,11 @@ class RSGIServer:
 async def _send(app: App[Any], request: Request, response: Response, proto: Any) -> None:
     kind = response.body_kind
     status = response.status_code
-    if kind == "bytes":
+    if kind == "bytes":  # only HEAD gets here: other bytes responses are sent inline
         headers = app.response_headers(response)
-        if request.method == "HEAD":
-            proto.response_empty(status, [*headers, ("content-length", str(len(response.body)))])
-        else:
-            proto.response_bytes(status, headers, response.body)
+        if status >= 200 and status not in (204, 304):  # RFC 9110 8.6: no length on these
+            headers = [*headers, ("content-length", str(len(response.body)))]
+        proto.response_empty(status, headers)
     elif kind == "stream":
         await _send_stream(app, request, response, proto)
     else:

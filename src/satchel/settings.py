@@ -73,16 +73,18 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     """Framework settings; subclass to add your own fields.
 
     Attributes:
-        debug: Debug mode: detailed error pages and reloading. Never in production.
+        debug: Debug mode: traceback pages for server errors. Never in production.
         secret_key: Key for signing sessions, CSRF tokens and other values. Redacted in
             ``repr`` and error messages.
-        allowed_hosts: Host names (exact, no port) the app answers to.
+        allowed_hosts: Host names (no port) the app answers to: exact names,
+            ``.example.com`` for a domain and its subdomains, or ``*``; others get 400.
+            Empty: no check.
         trusted_proxies: IP addresses or CIDR networks whose ``X-Forwarded-*`` headers
             are believed.
         max_body_size: Largest body, in bytes, read into memory (raw body, JSON,
             urlencoded forms).
         max_upload_size: Largest whole multipart body, in bytes.
-        max_form_fields: Most fields in one form.
+        max_form_fields: Most fields in one form, and most query-string parameters.
         max_form_files: Most files in one multipart body (0 disables uploads).
         max_part_header_size: Largest header block, in bytes, of one multipart part.
         max_json_depth: Deepest nesting of arrays and objects accepted in a JSON body.
