@@ -411,7 +411,8 @@ def test_wrap_asgi_applies_third_party_middleware() -> None:
 
     app = _app()
     app.wrap_asgi(tagging, tag="outer")
-    assert app.has_asgi_wrappers
+    with pytest.raises(ConfigurationError, match="--interface asgi"):
+        app.check_rsgi()
     assert request(app, "GET", "/").status_code == 200
     assert seen == ["outer:/"]
     loop = asyncio.new_event_loop()

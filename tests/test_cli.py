@@ -298,7 +298,7 @@ def test_run_refuses_asgi_middleware_on_rsgi(app_module: AppModule) -> None:
     )
     result = invoke("run", f"{name}:app")
     assert result.exit_code == 2
-    assert "use --interface asgi" in result.stderr
+    assert "serve it with --interface asgi" in result.stderr
 
 
 def test_logging_config_switches_the_access_log() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import logging
 import os
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -41,6 +41,7 @@ logger = logging.getLogger("satchel.error")
 
 StateT = TypeVar("StateT")
 HookT = TypeVar("HookT", bound=Callable[[], Any])
+T = TypeVar("T")
 Lifespan = Callable[["App[Any]"], AbstractAsyncContextManager[Any]]
 
 #: Sent with every response unless the response sets the header itself.
@@ -161,7 +162,14 @@ class App(Router, Generic[StateT]):
         self._started = False
         hosts = self.settings.allowed_hosts
         self.allowed_hosts = AllowedHosts(hosts) if hosts else None
-        self.default_headers = list(SECURITY_HEADERS) if security_headers else []
+        self.default_headers: tuple[tuple[str, str], ...] = (
+            SECURITY_HEADERS if security_headers else ()
+        )
+        # Encoded once for ASGI, which sends bytes.
+        self._default_headers_bytes = [
+            (name.encode("latin-1"), value.encode("latin-1"))
+            for name, value in self.default_headers
+        ]
         self.request_config = _request_config(self.settings)
         self.asgi: ASGIApp = serve_asgi(self)
         self._rsgi = RSGIServer(self)
@@ -459,19 +467,27 @@ class App(Router, Generic[StateT]):
 
     def response_headers(self, response: Response) -> list[tuple[str, str]]:
         """The headers to send: the response's own plus defaults it does not set."""
-        headers = response.header_list
-        defaults = self.default_headers
-        if not defaults:
-            return headers
-        if len(headers) == 1 and headers[0][0] == "content-type":
-            return headers + defaults
-        names = {name for name, _ in headers}
-        return headers + [h for h in defaults if h[0] not in names]
+        own = response.header_list
+        return own + self._missing_defaults(own, self.default_headers)
 
-    @property
-    def has_asgi_wrappers(self) -> bool:
-        """Whether third-party ASGI middleware wraps the ASGI entry."""
-        return bool(self._asgi_wrappers)
+    def asgi_response_headers(self, response: Response) -> list[tuple[bytes, bytes]]:
+        """:meth:`response_headers` encoded for ASGI (the defaults were encoded once)."""
+        own = response.header_list
+        encoded = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in own]
+        return encoded + self._missing_defaults(own, self._default_headers_bytes)
+
+    def _missing_defaults(self, own: list[tuple[str, str]], defaults: Sequence[T]) -> list[T]:
+        """The entries of ``defaults`` (aligned with ``default_headers``) ``own`` lacks."""
+        if not defaults:
+            return []
+        if len(own) == 1 and own[0][0] == "content-type":  # what most handlers return
+            return list(defaults)
+        names = {name for name, _ in own}
+        return [
+            d
+            for (name, _), d in zip(self.default_headers, defaults, strict=True)
+            if name not in names
+        ]
 
     def url_for(self, name: str, /, **params: Any) -> str:
         """Return the path of the route ``name`` with ``params`` filled in.
@@ -500,11 +516,25 @@ class App(Router, Generic[StateT]):
 
     def __rsgi__(self, scope: Any, protocol: Any) -> Awaitable[None]:
         """The Granian RSGI entry point."""
+        if not self._built:
+            self.build()
         return self._rsgi(scope, protocol)
+
+    def check_rsgi(self) -> None:
+        """Refuse to serve RSGI when the app relies on ASGI-only middleware.
+
+        Raises:
+            ConfigurationError: ``wrap_asgi`` middleware is configured.
+        """
+        if self._asgi_wrappers:
+            raise ConfigurationError(
+                "This app wraps its ASGI entry in ASGI middleware, which RSGI cannot run; "
+                "serve it with --interface asgi"
+            )
 
     def __rsgi_init__(self, loop: Any) -> None:
         """Granian calls this before serving: start the app on its loop."""
-        self._rsgi.check_supported()
+        self.check_rsgi()
         loop.run_until_complete(self.startup())
 
     def __rsgi_del__(self, loop: Any) -> None:

@@ -191,7 +191,6 @@ def serve_asgi(app: App[Any]) -> ASGIApp:
         if kind == "http":
             await _serve_http(app, scope, receive, send)
         elif kind == "websocket":
-            app.build()
             await serve_asgi_websocket(app, scope, receive, send)
         elif kind == "lifespan":
             await _serve_lifespan(app, receive, send)
@@ -200,8 +199,6 @@ def serve_asgi(app: App[Any]) -> ASGIApp:
 
 
 async def _serve_http(app: App[Any], scope: Scope, receive: Receive, send: Send) -> None:
-    if not app._built:
-        app.build()
     path, error = path_or_error(scope.get("raw_path"), scope["path"])
     request = ASGIRequest(app, scope, receive, path)
     try:
@@ -231,7 +228,7 @@ async def _send_response(
         return
     body = response.body
     status = response.status_code
-    headers = _encode_headers(app.response_headers(response))
+    headers = app.asgi_response_headers(response)
     if status >= 200 and status not in (204, 304):  # RFC 9110 8.6: no length on these
         headers.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -242,7 +239,7 @@ async def _send_response(
 
 async def _send_stream(app: App[Any], request: ASGIRequest, response: Response, send: Send) -> None:
     content = cast(StreamingResponse, response).content
-    headers = _encode_headers(app.response_headers(response))
+    headers = app.asgi_response_headers(response)
     await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
     if request.method == "HEAD":
         await close_content(content)
@@ -259,7 +256,7 @@ async def _send_file(
     plan: tuple[str, int, int],
 ) -> None:
     path, start, end = plan
-    headers = _encode_headers(app.response_headers(response))
+    headers = app.asgi_response_headers(response)
     headers.append((b"content-length", str(end - start).encode()))
     await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
     if request.method == "HEAD":
@@ -295,10 +292,6 @@ async def _send_or_disconnected(send: Send, message: Message) -> None:
         await send(message)
     except OSError as exc:  # what ASGI 2.4 servers raise for a client that has gone
         raise ClientDisconnected() from exc
-
-
-def _encode_headers(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
-    return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers]
 
 
 async def _serve_lifespan(app: App[Any], receive: Receive, send: Send) -> None:

@@ -413,11 +413,11 @@ def _check_servable(location: AppLocation, interface: str) -> None:
             app.build()
         except ConfigurationError as exc:
             raise click.ClickException(f"the app's routes are misconfigured: {exc}") from None
-        if interface == "rsgi" and app.has_asgi_wrappers:
-            raise click.UsageError(
-                f"{location} wraps its ASGI entry in ASGI middleware, which RSGI cannot run; "
-                "use --interface asgi"
-            )
+        if interface == "rsgi":
+            try:
+                app.check_rsgi()
+            except ConfigurationError as exc:
+                raise click.UsageError(f"{location}: {exc}") from None
     elif interface == "rsgi" and not hasattr(app, "__rsgi__"):
         raise click.UsageError(f"{location} is not an RSGI app; use --interface asgi")
     elif not callable(app):

@@ -41,28 +41,25 @@ def _page(status: int, title: str, message: str) -> str:
 
 def http_error_response(request: Request, exc: HTTPError) -> Response:
     """The default response for an :class:`HTTPError` (RFC 9457 problem details)."""
-    status = exc.status_code
-    title = reason_phrase(status) or "Error"
     headers = dict(exc.headers)
-    if status >= 500:
-        headers.setdefault("cache-control", "no-store")
-    if wants_html(request):
-        return HTMLResponse(_page(status, title, exc.detail), status, headers)
-    problem = {"type": "about:blank", "title": title, "status": status, "detail": exc.detail}
-    return JSONResponse(problem, status, headers, media_type="application/problem+json")
+    if exc.status_code >= 500:
+        headers.setdefault(*_NO_STORE)
+    return _problem(request, exc.status_code, exc.detail, list(headers.items()))
 
 
 def server_error_response(request: Request, request_id: str) -> Response:
     """The generic 500 shown in production: no detail, just a request id."""
     message = f"The server could not complete the request. Request id: {request_id}"
     headers = [_NO_STORE, ("x-request-id", request_id)]
+    return _problem(request, 500, message, headers, request_id=request_id)
+
+
+def _problem(
+    request: Request, status: int, detail: str, headers: list[tuple[str, str]], **extra: str
+) -> Response:
+    """A small HTML page for browsers, problem+json for everyone else."""
+    title = reason_phrase(status) or "Error"
     if wants_html(request):
-        return HTMLResponse(_page(500, "Internal Server Error", message), 500, headers)
-    problem = {
-        "type": "about:blank",
-        "title": "Internal Server Error",
-        "status": 500,
-        "detail": message,
-        "request_id": request_id,
-    }
-    return JSONResponse(problem, 500, headers, media_type="application/problem+json")
+        return HTMLResponse(_page(status, title, detail), status, headers)
+    problem = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(problem, status, headers, media_type="application/problem+json")

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 from satchel.accesslog import log_access
 from satchel.bodies import close_content, iterate_chunks, stream_until_disconnect
-from satchel.errors import ConfigurationError
 from satchel.paths import path_or_error
 from satchel.requests import Request
 from satchel.responses import FileResponseBase, Response, StreamingResponse
@@ -68,14 +67,6 @@ class RSGIServer:
     def __init__(self, app: App[Any]) -> None:
         self._app = app
 
-    def check_supported(self) -> None:
-        """Refuse to start if the app relies on ASGI-only middleware."""
-        if self._app.has_asgi_wrappers:
-            raise ConfigurationError(
-                "This app wraps its ASGI entry in ASGI middleware, which RSGI cannot run; "
-                "serve it with --interface asgi"
-            )
-
     def __call__(self, scope: Any, proto: Any) -> Awaitable[None]:
         if scope.proto == "http":
             return self._http(scope, proto)
@@ -83,8 +74,6 @@ class RSGIServer:
 
     async def _http(self, scope: Any, proto: Any) -> None:
         app = self._app
-        if not app._built:
-            app.build()
         path, error = path_or_error(None, scope.path)
         request = RSGIRequest(app, scope, proto, path)
         try:

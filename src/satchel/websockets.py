@@ -556,7 +556,6 @@ async def serve_asgi_websocket(
     """Serve one ASGI ``websocket`` scope with the app's WebSocket routes."""
     if (await receive())["type"] != "websocket.connect":
         return  # the client left before the handshake reached us
-    app.build()
     path, error = path_or_error(scope.get("raw_path"), scope["path"])
     client = scope.get("client")
     handshake = _Handshake(
@@ -632,7 +631,6 @@ def serve_rsgi_websocket(app: App[Any], scope: Any, proto: Any) -> Awaitable[Non
 
 
 async def _serve_rsgi(app: App[Any], scope: Any, proto: Any) -> None:
-    app.build()
     path, error = path_or_error(None, scope.path)
     client: str = scope.client
     peer = client.rsplit(":", 1)[0] if ":" in client else client
