@@ -486,6 +486,9 @@ class _RSGIProtocol:
         self.kind, self.status, self.headers = "stream", status, headers
         return _Transport(self.sent)
 
+    async def client_disconnect(self) -> None:
+        await asyncio.Event().wait()  # this client never leaves
+
 
 def _rsgi(app: App[Any], scope: _RSGIScope, body: list[bytes] | None = None) -> _RSGIProtocol:
     proto = _RSGIProtocol(body=body or [])

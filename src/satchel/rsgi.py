@@ -127,13 +127,7 @@ async def _send_stream(app: App[Any], request: Request, response: Response, prot
         await close_content(content)
         return
     chunks = iterate_chunks(content)
-    # RSGI 1.5 (Granian 2) has client_disconnect(); without it, the stream ends at the
-    # first send that fails.
-    client_disconnect = getattr(proto, "client_disconnect", None)
-    if client_disconnect is None:
-        await _send_chunks(transport, chunks)
-    else:
-        await stream_until_disconnect(_send_chunks(transport, chunks), client_disconnect())
+    await stream_until_disconnect(_send_chunks(transport, chunks), proto.client_disconnect())
 
 
 async def _send_chunks(transport: Any, chunks: AsyncGenerator[bytes, None]) -> None:
