@@ -183,6 +183,18 @@ def test_parse_options_header(value: str, expected: tuple[str, dict[str, str]]) 
     assert parse_options_header(value) == expected
 
 
+def test_parse_options_header_escape_and_whitespace_options() -> None:
+    value = 'form-data; name="a\\"b\\\\c"; filename="C:\\x\\y.txt"'
+    assert parse_options_header(value)[1] == {"name": 'a"b\\c', "filename": "C:xy.txt"}
+    kept = parse_options_header(value, keep_unknown_escapes=True)[1]
+    assert kept == {"name": 'a"b\\c', "filename": "C:\\x\\y.txt"}
+    assert parse_options_header("x\xa0; a=\xa01\xa0") == ("x", {"a": "1"})
+    assert parse_options_header("x\xa0; a=\xa01\xa0", strip_chars=" \t") == (
+        "x\xa0",
+        {"a": "\xa01\xa0"},
+    )
+
+
 def test_parse_options_header_is_linear_on_hostile_input() -> None:
     value = "x" + '; a="' + "\\" * 200_000
     main, params = parse_options_header(value)

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Generic, TypeVar, overload
 from urllib.parse import SplitResult, unquote_plus, urlsplit
 
+from satchel.defaults import MAX_FORM_FIELDS
 from satchel.errors import BadRequest
 
 __all__ = [
@@ -172,7 +173,7 @@ class QueryParams(MultiDict[str]):
     __slots__ = ()
 
     @classmethod
-    def parse(cls, query_string: str, *, max_fields: int = 1000) -> QueryParams:
+    def parse(cls, query_string: str, *, max_fields: int = MAX_FORM_FIELDS) -> QueryParams:
         """Parse ``query_string`` strictly: invalid UTF-8 or too many fields give 400."""
         if not query_string:
             return cls()
@@ -298,49 +299,75 @@ def _is_cookie_name(name: str) -> bool:
     return name.isprintable() and not any(c in name for c in ' \t",\\')
 
 
-def parse_options_header(value: str) -> tuple[str, dict[str, str]]:
+def parse_options_header(
+    value: str, *, keep_unknown_escapes: bool = False, strip_chars: str | None = None
+) -> tuple[str, dict[str, str]]:
     """Split a header like Content-Type into its lower-cased value and parameters.
 
-    Parameter names are lower-cased; quoted values are unquoted (``\\"`` and
-    ``\\\\`` unescaped). One linear pass; malformed parameters are skipped.
+    Parameter names are lower-cased and the first occurrence wins; quoted values are
+    unquoted. Malformed parameters are skipped. One linear pass.
+
+    Args:
+        value: The header value.
+        keep_unknown_escapes: In quoted values only ``\\"`` and ``\\\\`` are escapes and any
+            other backslash is kept, as browsers send a Windows path in a multipart file
+            name (``"C:\\dir\\a.txt"``). By default a backslash escapes any character.
+        strip_chars: Characters trimmed around the value, names and unquoted values,
+            as for :meth:`str.strip`; ``None`` trims all whitespace.
 
     >>> parse_options_header('multipart/form-data; boundary="a b"; charset=UTF-8')
     ('multipart/form-data', {'boundary': 'a b', 'charset': 'UTF-8'})
+    >>> parse_options_header('form-data; filename="C:\\\\x\\\\y.txt"', keep_unknown_escapes=True)
+    ('form-data', {'filename': 'C:\\\\x\\\\y.txt'})
     """
     main, _, rest = value.partition(";")
     params: dict[str, str] = {}
-    while rest:
-        end = rest.find(";")
-        equals = rest.find("=", 0, len(rest) if end < 0 else end)
+    pos, length = 0, len(rest)
+    while pos < length:
+        end = rest.find(";", pos)
+        end = length if end < 0 else end
+        equals = rest.find("=", pos, end)
         if equals < 0:
             # No '=' before the next ';': skip this parameter alone, not the next one too.
-            rest = "" if end < 0 else rest[end + 1 :]
+            pos = end + 1
             continue
-        name = rest[:equals].strip().lower()
-        rest = rest[equals + 1 :].lstrip()
-        if rest.startswith('"'):
-            param, rest = _read_quoted(rest)
-            rest = rest.partition(";")[2]
+        name = rest[pos:equals].strip(strip_chars).lower()
+        param = rest[equals + 1 : end].lstrip(strip_chars)
+        if param.startswith('"'):
+            param, pos = _read_quoted(rest, end - len(param) + 1, keep_unknown_escapes)
+            end = rest.find(";", pos)
+            end = length if end < 0 else end
         else:
-            param, _, rest = rest.partition(";")
-            param = param.strip()
-        if name and name not in params:
-            params[name] = param
-    return main.strip().lower(), params
+            param = param.rstrip(strip_chars)
+        pos = end + 1
+        if name:
+            params.setdefault(name, param)
+    return main.strip(strip_chars).lower(), params
 
 
-def _read_quoted(text: str) -> tuple[str, str]:
-    """Read a quoted-string at the start of ``text``; return it and the rest."""
+def _read_quoted(text: str, start: int, keep_unknown_escapes: bool) -> tuple[str, int]:
+    """Read a quoted-string whose opening quote is just before ``start``.
+
+    Returns the unescaped value and the index after the closing quote (the end of
+    ``text`` if the quote is never closed). Each step jumps to the next backslash or
+    quote with ``str.find``, so hostile runs of escapes stay linear.
+    """
     out: list[str] = []
-    i, end = 1, len(text)
-    while i < end:
-        char = text[i]
-        if char == "\\" and i + 1 < end:
-            out.append(text[i + 1])
-            i += 2
-            continue
-        if char == '"':
-            return "".join(out), text[i + 1 :]
-        out.append(char)
-        i += 1
-    return "".join(out), ""
+    pos, length = start, len(text)
+    quote = text.find('"', pos)
+    while True:
+        stop = length if quote < 0 else quote
+        backslash = text.find("\\", pos, stop)
+        if backslash < 0:
+            out.append(text[pos:stop])
+            return "".join(out), min(stop + 1, length)
+        out.append(text[pos:backslash])
+        escaped = text[backslash + 1 : backslash + 2]
+        if escaped and (not keep_unknown_escapes or escaped in ('"', "\\")):
+            out.append(escaped)
+            pos = backslash + 2
+            if backslash + 1 == quote:  # that quote was escaped: find the closing one
+                quote = text.find('"', pos)
+        else:
+            out.append("\\")
+            pos = backslash + 1

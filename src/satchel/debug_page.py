@@ -22,15 +22,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import unquote_plus
 
+from satchel.secret_names import DEBUG_PAGE_SECRET_WORDS, looks_secret
+
 __all__ = ["REDACTED", "render_debug_page", "render_debug_text"]
 
 REDACTED = "*" * 20
 """Shown instead of the value of anything whose name looks sensitive."""
 
-_SENSITIVE_PARTS = (
-    "password", "passwd", "secret", "token", "api_key", "apikey", "key",
-    "auth", "cookie", "session", "csrf", "signature", "credential",
-)  # fmt: skip
 _CONTEXT_LINES = 5
 _MAX_FRAMES = 100  # per exception; the outermost and innermost halves are kept
 _MAX_TOTAL_FRAMES = 300  # over the whole page, chained and grouped exceptions included
@@ -278,8 +276,7 @@ def _is_library(filename: str) -> bool:
 
 
 def _is_sensitive(name: str) -> bool:
-    lowered = str.lower(name)  # unbound: a str subclass cannot override it
-    return any(part in lowered for part in _SENSITIVE_PARTS)
+    return looks_secret(name, DEBUG_PAGE_SECRET_WORDS)
 
 
 def _repr(value: object, limit: int, depth: int = 0) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 
+from satchel.defaults import MAX_JSON_DEPTH
 from satchel.errors import BadRequest
 
 __all__ = ["json_decode", "json_encode"]
@@ -30,7 +31,7 @@ def json_encode(value: Any) -> bytes:
     return _encoder.encode(value)
 
 
-def json_decode(data: bytes | str, *, max_depth: int = 64) -> Any:
+def json_decode(data: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
     """Decode JSON, refusing malformed or too deeply nested documents with 400.
 
     >>> json_decode(b'{"a": [1, 2]}')

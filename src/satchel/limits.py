@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+from satchel import defaults
 from satchel.errors import ConfigurationError
 
 __all__ = ["FormLimits"]
@@ -23,12 +24,12 @@ class FormLimits:
         spool_max_size: Bytes of an upload kept in memory before it moves to disk.
     """
 
-    max_body_size: int = 2_621_440
-    max_upload_size: int = 104_857_600
-    max_fields: int = 1000
-    max_files: int = 100
-    max_part_header_size: int = 16_384
-    spool_max_size: int = 1_048_576
+    max_body_size: int = defaults.MAX_BODY_SIZE
+    max_upload_size: int = defaults.MAX_UPLOAD_SIZE
+    max_fields: int = defaults.MAX_FORM_FIELDS
+    max_files: int = defaults.MAX_FORM_FILES
+    max_part_header_size: int = defaults.MAX_PART_HEADER_SIZE
+    spool_max_size: int = defaults.SPOOL_MAX_SIZE
 
     def __post_init__(self) -> None:
         for limit in fields(self):

@@ -28,7 +28,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from satchel.datastructures import Headers
+from satchel.datastructures import Headers, parse_options_header
+from satchel.defaults import MAX_PART_HEADER_SIZE as DEFAULT_MAX_PART_HEADER_SIZE
 from satchel.errors import BadRequest, RequestHeaderFieldsTooLarge
 
 __all__ = [
@@ -43,7 +44,6 @@ __all__ = [
     "validate_boundary",
 ]
 
-DEFAULT_MAX_PART_HEADER_SIZE = 16_384
 
 # RFC 2046 section 5.1.1: bcharsnospace, plus space (never as the last char).
 _BOUNDARY_CHARS = frozenset(
@@ -315,64 +315,13 @@ def _parse_header_block(block: bytes) -> Headers:
 def parse_content_disposition(value: str) -> tuple[str, dict[str, str]]:
     """Split a part's Content-Disposition into its lower-cased type and parameters.
 
-    Parameter names are lower-cased and the first occurrence wins. In quoted
-    values only ``\\"`` and ``\\\\`` are escapes; any other backslash is kept,
-    so a Windows path sent as a file name (``"C:\\dir\\a.txt"``) keeps its
-    separators. One linear pass.
+    :func:`~satchel.datastructures.parse_options_header` with the form-data rules:
+    parameter names are lower-cased and the first occurrence wins; in quoted values
+    only ``\\"`` and ``\\\\`` are escapes and any other backslash is kept, so a Windows
+    path sent as a file name (``"C:\\dir\\a.txt"``) keeps its separators; only spaces
+    and tabs (RFC 9110 OWS) are trimmed. One linear pass.
 
     >>> parse_content_disposition('form-data; name="a\\\\"b"; filename="C:\\\\x\\\\y.txt"')
     ('form-data', {'name': 'a"b', 'filename': 'C:\\\\x\\\\y.txt'})
     """
-    disposition, _, rest = value.partition(";")
-    params: dict[str, str] = {}
-    pos, length = 0, len(rest)
-    while pos < length:
-        eq = rest.find("=", pos)
-        if eq == -1:
-            break
-        semicolon = rest.find(";", pos, eq)
-        if semicolon != -1:  # a parameter without a value: skip it
-            pos = semicolon + 1
-            continue
-        name = rest[pos:eq].strip(" \t").lower()
-        pos = eq + 1
-        while pos < length and rest[pos] in " \t":
-            pos += 1
-        if rest.startswith('"', pos):
-            param, pos = _read_quoted(rest, pos + 1)
-            semicolon = rest.find(";", pos)
-            pos = length if semicolon == -1 else semicolon + 1
-        else:
-            semicolon = rest.find(";", pos)
-            end = length if semicolon == -1 else semicolon
-            param, pos = rest[pos:end].strip(" \t"), end + 1
-        if name:
-            params.setdefault(name, param)
-    return disposition.strip(" \t").lower(), params
-
-
-def _read_quoted(text: str, start: int) -> tuple[str, int]:
-    """Read a quoted string whose opening quote is just before ``start``.
-
-    Returns the unescaped value and the index after the closing quote (or the
-    end of ``text`` if the quote is never closed).
-    """
-    out: list[str] = []
-    pos, length = start, len(text)
-    quote = text.find('"', pos)
-    while True:
-        stop = length if quote == -1 else quote
-        backslash = text.find("\\", pos, stop)
-        if backslash == -1:
-            out.append(text[pos:stop])
-            return "".join(out), min(stop + 1, length)
-        out.append(text[pos:backslash])
-        escaped = text[backslash + 1 : backslash + 2]
-        if escaped in ('"', "\\"):
-            out.append(escaped)
-            pos = backslash + 2
-            if backslash + 1 == quote:
-                quote = text.find('"', pos)
-        else:
-            out.append("\\")
-            pos = backslash + 1
+    return parse_options_header(value, keep_unknown_escapes=True, strip_chars=" \t")

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from satchel import defaults
 from satchel.charsets import resolve_charset
 from satchel.datastructures import (
     URL,
@@ -41,8 +42,8 @@ class RequestConfig:
     """Limits and trust settings shared by every request of an app."""
 
     form: FormLimits = field(default_factory=FormLimits)
-    max_json_depth: int = 64
-    max_query_fields: int = 1000
+    max_json_depth: int = defaults.MAX_JSON_DEPTH
+    max_query_fields: int = defaults.MAX_FORM_FIELDS
     proxies: ProxyTrust = field(default_factory=ProxyTrust)
 
     @property

@@ -19,13 +19,14 @@ from typing import Annotated, Any, NamedTuple, Self, TypeVar, cast, dataclass_tr
 import msgspec
 import msgspec.inspect as mi
 
+from satchel import defaults
+from satchel.secret_names import SETTINGS_SECRET_WORDS, looks_secret
+
 __all__ = ["Settings", "SettingsError"]
 
 _Positive = Annotated[int, msgspec.Meta(ge=1)]
 _NonNegative = Annotated[int, msgspec.Meta(ge=0)]
 
-# Substrings of a field name that mark it secret (unless its Meta says otherwise).
-_SECRET_WORDS = ("secret", "password", "token")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 _ESCAPES = {"n": "\n", '"': '"', "\\": "\\"}
@@ -109,13 +110,13 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     secret_key: str = ""
     allowed_hosts: list[str] = msgspec.field(default_factory=list)
     trusted_proxies: list[str] = msgspec.field(default_factory=list)
-    max_body_size: _Positive = 2_621_440
-    max_upload_size: _Positive = 104_857_600
-    max_form_fields: _Positive = 1000
-    max_form_files: _NonNegative = 100
-    max_part_header_size: _Positive = 16_384
-    max_json_depth: _Positive = 64
-    spool_max_size: _NonNegative = 1_048_576
+    max_body_size: _Positive = defaults.MAX_BODY_SIZE
+    max_upload_size: _Positive = defaults.MAX_UPLOAD_SIZE
+    max_form_fields: _Positive = defaults.MAX_FORM_FIELDS
+    max_form_files: _NonNegative = defaults.MAX_FORM_FILES
+    max_part_header_size: _Positive = defaults.MAX_PART_HEADER_SIZE
+    max_json_depth: _Positive = defaults.MAX_JSON_DEPTH
+    spool_max_size: _NonNegative = defaults.SPOOL_MAX_SIZE
     access_log: bool = True
     redirect_slashes: bool = True
 
@@ -266,8 +267,7 @@ def _is_secret(name: str, info: mi.Type) -> bool:
     """``Meta(extra={"secret": ...})`` decides; otherwise the field's name does."""
     if isinstance(info, mi.Metadata) and info.extra and "secret" in info.extra:
         return bool(info.extra["secret"])
-    lowered = name.lower()
-    return any(word in lowered for word in _SECRET_WORDS)
+    return looks_secret(name, SETTINGS_SECRET_WORDS)
 
 
 def _is_ip_network(entry: str) -> bool:

@@ -15,6 +15,7 @@ from typing import ParamSpec, TypeVar
 from urllib.parse import unquote_to_bytes
 
 from satchel.datastructures import Headers
+from satchel.defaults import SPOOL_MAX_SIZE as DEFAULT_SPOOL_MAX_SIZE
 
 __all__ = [
     "DEFAULT_SPOOL_MAX_SIZE",
@@ -23,7 +24,6 @@ __all__ = [
     "sanitize_filename",
 ]
 
-DEFAULT_SPOOL_MAX_SIZE = 1_048_576
 
 P = ParamSpec("P")
 T = TypeVar("T")
