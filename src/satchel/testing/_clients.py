@@ -5,7 +5,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self, TypedDict, TypeVar, Unpack
 
 import httpx
 
@@ -17,8 +17,105 @@ from satchel.testing._websocket import AsyncWebSocketSession, WebSocketSession
 
 __all__ = ["AsyncTestClient", "TestClient"]
 
+SessionT = TypeVar("SessionT")
+SessionT_co = TypeVar("SessionT_co", covariant=True)
 
-class TestClient(httpx.Client):
+
+class _HTTPXOptions(TypedDict):
+    """The constructor arguments that go on to the httpx client unchanged."""
+
+    base_url: str
+    headers: Mapping[str, str] | None
+    cookies: httpx.Cookies | dict[str, str] | None
+    follow_redirects: bool
+    timeout: float | httpx.Timeout | None
+
+
+class _HTTPXClient(Protocol[SessionT_co]):
+    """What :class:`_InProcessClient` needs of the client class it is mixed into.
+
+    ``SessionT_co`` is the WebSocket session class that its ``websocket_connect`` returns.
+    """
+
+    _connection: Connection
+    _lifespan: Lifespan | None
+
+    @property
+    def timeout(self) -> httpx.Timeout: ...
+
+    def build_request(
+        self, method: str, url: str, *, headers: Mapping[str, str] | None = None
+    ) -> httpx.Request: ...
+
+    def _wrap_session(self, session: AsyncWebSocketSession) -> SessionT_co:
+        """The session ``websocket_connect`` returns for ``session``."""
+        ...
+
+
+class _InProcessClient:
+    """What both test clients share: the constructor, the lifespan and WebSocket sessions.
+
+    Mixed in before the httpx client class; the sync and async clients differ only in
+    how they wait for the coroutines here (on their own loop or on the caller's).
+    """
+
+    __test__ = False  # not a test class, whatever pytest thinks of the names
+
+    def __init__(
+        self,
+        app: ASGICallable,
+        *,
+        base_url: str = "https://testserver",
+        raise_server_exceptions: bool = True,
+        client: tuple[str, int] = ("testclient", 50000),
+        headers: Mapping[str, str] | None = None,
+        cookies: httpx.Cookies | dict[str, str] | None = None,
+        follow_redirects: bool = False,
+        timeout: float | httpx.Timeout | None = 30.0,
+    ) -> None:
+        self._connection = Connection(app, client, raise_server_exceptions)
+        self._init_httpx(
+            base_url=base_url,
+            headers=headers,
+            cookies=cookies,
+            follow_redirects=follow_redirects,
+            timeout=timeout,
+        )
+        self.app = app
+        self._lifespan: Lifespan | None = None
+
+    def _init_httpx(self, **options: Unpack[_HTTPXOptions]) -> None:
+        """Initialise the httpx client with ``options`` and a transport to the app."""
+        raise NotImplementedError
+
+    async def _startup(self: _HTTPXClient[object]) -> None:
+        lifespan = Lifespan(self._connection, self.timeout.read)
+        await lifespan.startup()
+        self._lifespan = lifespan
+
+    async def _shutdown(self: _HTTPXClient[object]) -> None:
+        lifespan, self._lifespan = self._lifespan, None
+        if lifespan is not None:
+            await lifespan.shutdown()
+
+    def websocket_connect(
+        self: _HTTPXClient[SessionT],
+        url: str,
+        subprotocols: Sequence[str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> SessionT:
+        """Return a WebSocket session to ``url``.
+
+        Use it with ``with`` from a :class:`TestClient`, with ``async with`` from an
+        :class:`AsyncTestClient`. The handshake carries the client's default headers and
+        cookies plus ``headers``.
+        """
+        request = self.build_request("GET", url, headers=headers)
+        scope = websocket_scope(request, self._connection, subprotocols)
+        return self._wrap_session(AsyncWebSocketSession(self._connection, scope, self.timeout.read))
+
+
+class TestClient(_InProcessClient, httpx.Client):
     """A sync httpx client that calls ``app`` in process through ASGI.
 
     The app runs on an event loop in a background thread, started on entering the client
@@ -41,44 +138,24 @@ class TestClient(httpx.Client):
             chunk, lifespan, WebSocket message); ``None`` waits forever.
     """
 
-    __test__ = False  # not a test class, whatever pytest thinks of the name
-
-    def __init__(
-        self,
-        app: ASGICallable,
-        *,
-        base_url: str = "https://testserver",
-        raise_server_exceptions: bool = True,
-        client: tuple[str, int] = ("testclient", 50000),
-        headers: Mapping[str, str] | None = None,
-        cookies: httpx.Cookies | dict[str, str] | None = None,
-        follow_redirects: bool = False,
-        timeout: float | httpx.Timeout | None = 30.0,
-    ) -> None:
-        self._connection = Connection(app, client, raise_server_exceptions)
+    def _init_httpx(self, **options: Unpack[_HTTPXOptions]) -> None:
         self._portal = Portal()
-        super().__init__(
-            base_url=base_url,
-            headers=headers,
-            cookies=cookies,
-            follow_redirects=follow_redirects,
-            timeout=timeout,
-            transport=SyncTransport(self._connection, self._portal),
+        httpx.Client.__init__(
+            self, transport=SyncTransport(self._connection, self._portal), **options
         )
-        self.app = app
-        self._lifespan: Lifespan | None = None
         # A client never closed still stops its thread when collected or at exit.
         weakref.finalize(self, self._portal.stop)
 
+    def _wrap_session(self, session: AsyncWebSocketSession) -> WebSocketSession:
+        return WebSocketSession(session, self._portal)
+
     def __enter__(self) -> Self:
         super().__enter__()
-        lifespan = Lifespan(self._connection, self.timeout.read)
         try:
-            self._portal.call(lifespan.startup(), self.timeout.read)
+            self._portal.call(self._startup(), self.timeout.read)
         except BaseException:
             super().__exit__(None, None, None)
             raise
-        self._lifespan = lifespan
         return self
 
     def __exit__(
@@ -87,71 +164,34 @@ class TestClient(httpx.Client):
         exc_value: BaseException | None = None,
         traceback: TracebackType | None = None,
     ) -> None:
-        lifespan, self._lifespan = self._lifespan, None
         try:
-            if lifespan is not None:
-                self._portal.call(lifespan.shutdown(), self.timeout.read)
+            # A stopped portal refuses work, so call it only when there is some.
+            if self._lifespan is not None:
+                self._portal.call(self._shutdown(), self.timeout.read)
         finally:
             super().__exit__(exc_type, exc_value, traceback)
 
-    def websocket_connect(
-        self,
-        url: str,
-        subprotocols: Sequence[str] | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> WebSocketSession:
-        """Return a WebSocket session to ``url``; use it with ``with``.
 
-        The handshake carries the client's default headers and cookies plus ``headers``.
-        """
-        request = self.build_request("GET", url, headers=headers)
-        scope = websocket_scope(request, self._connection, subprotocols)
-        session = AsyncWebSocketSession(self._connection, scope, self.timeout.read)
-        return WebSocketSession(session, self._portal)
-
-
-class AsyncTestClient(httpx.AsyncClient):
+class AsyncTestClient(_InProcessClient, httpx.AsyncClient):
     """An async httpx client that calls ``app`` in process through ASGI.
 
     The app runs on the caller's event loop (asyncio). Entering the client with
     ``async with`` runs the app's lifespan. Takes the same arguments as :class:`TestClient`.
     """
 
-    __test__ = False
+    def _init_httpx(self, **options: Unpack[_HTTPXOptions]) -> None:
+        httpx.AsyncClient.__init__(self, transport=AsyncTransport(self._connection), **options)
 
-    def __init__(
-        self,
-        app: ASGICallable,
-        *,
-        base_url: str = "https://testserver",
-        raise_server_exceptions: bool = True,
-        client: tuple[str, int] = ("testclient", 50000),
-        headers: Mapping[str, str] | None = None,
-        cookies: httpx.Cookies | dict[str, str] | None = None,
-        follow_redirects: bool = False,
-        timeout: float | httpx.Timeout | None = 30.0,
-    ) -> None:
-        self._connection = Connection(app, client, raise_server_exceptions)
-        super().__init__(
-            base_url=base_url,
-            headers=headers,
-            cookies=cookies,
-            follow_redirects=follow_redirects,
-            timeout=timeout,
-            transport=AsyncTransport(self._connection),
-        )
-        self.app = app
-        self._lifespan: Lifespan | None = None
+    def _wrap_session(self, session: AsyncWebSocketSession) -> AsyncWebSocketSession:
+        return session
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
-        lifespan = Lifespan(self._connection, self.timeout.read)
         try:
-            await lifespan.startup()
+            await self._startup()
         except BaseException:
             await super().__aexit__(None, None, None)
             raise
-        self._lifespan = lifespan
         return self
 
     async def __aexit__(
@@ -160,20 +200,7 @@ class AsyncTestClient(httpx.AsyncClient):
         exc_value: BaseException | None = None,
         traceback: TracebackType | None = None,
     ) -> None:
-        lifespan, self._lifespan = self._lifespan, None
         try:
-            if lifespan is not None:
-                await lifespan.shutdown()
+            await self._shutdown()
         finally:
             await super().__aexit__(exc_type, exc_value, traceback)
-
-    def websocket_connect(
-        self,
-        url: str,
-        subprotocols: Sequence[str] | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> AsyncWebSocketSession:
-        """Return a WebSocket session to ``url``; use it with ``async with``."""
-        request = self.build_request("GET", url, headers=headers)
-        scope = websocket_scope(request, self._connection, subprotocols)
-        return AsyncWebSocketSession(self._connection, scope, self.timeout.read)

@@ -26,18 +26,24 @@ _CHUNK_SIZE = 64 * 1024  # what a server typically reads from a socket at once
 _QUEUE_SIZE = 16  # response messages buffered before the app's send() waits, like a socket
 
 
+def _split(chunk: bytes) -> Iterator[bytes]:
+    """``chunk`` in pieces of at most 64 KiB, as a server would read it from a socket."""
+    for start in range(0, len(chunk), _CHUNK_SIZE):
+        yield chunk[start : start + _CHUNK_SIZE]
+
+
 async def _request_chunks(
     stream: httpx.SyncByteStream | httpx.AsyncByteStream,
 ) -> AsyncGenerator[bytes]:
     """The request body in pieces of at most 64 KiB, as a server would read it."""
     if isinstance(stream, httpx.AsyncByteStream):
         async for chunk in stream:
-            for start in range(0, len(chunk), _CHUNK_SIZE):
-                yield chunk[start : start + _CHUNK_SIZE]
+            for piece in _split(chunk):
+                yield piece
     else:
         for chunk in stream:
-            for start in range(0, len(chunk), _CHUNK_SIZE):
-                yield chunk[start : start + _CHUNK_SIZE]
+            for piece in _split(chunk):
+                yield piece
 
 
 class HTTPExchange:
