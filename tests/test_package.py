@@ -71,3 +71,10 @@ def test_import_time_compared_with_flask(capsys: pytest.CaptureFixture[str]) -> 
     # Reported, not asserted: timings are for benchmarks, the module set is the guard.
     with capsys.disabled():
         print(f"\nimport time: satchel {ours} us, flask {flask} us, ratio {ours / flask:.2f}")
+
+
+def test_asyncio_loads_with_the_server_not_with_satchel() -> None:
+    # Streaming and worker threads load it on first use; CLI commands and cold starts
+    # that never stream do not pay for it.
+    code = "import sys, satchel; print('asyncio' in sys.modules)"
+    assert subprocess.check_output([sys.executable, "-c", code], text=True).strip() == "False"

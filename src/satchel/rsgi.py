@@ -12,7 +12,6 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from typing import TYPE_CHECKING, Any, cast
 
 from satchel.accesslog import log_access
-from satchel.bodies import close_content, iterate_chunks, stream_until_disconnect
 from satchel.paths import path_or_error
 from satchel.requests import Request
 from satchel.responses import FileResponseBase, Response, StreamingResponse
@@ -121,6 +120,9 @@ async def _send(app: App[Any], request: Request, response: Response, proto: Any)
 
 
 async def _send_stream(app: App[Any], request: Request, response: Response, proto: Any) -> None:
+    # Loaded on the first streamed response: it brings asyncio's task machinery.
+    from satchel.bodies import close_content, iterate_chunks, stream_until_disconnect
+
     content = cast(StreamingResponse, response).content
     transport = proto.response_stream(response.status_code, app.response_headers(response))
     if request.method == "HEAD":

@@ -1,8 +1,12 @@
-"""Running blocking work off the event loop."""
+"""Running blocking work off the event loop.
+
+``asyncio`` is imported on first use rather than with the package: by the time
+a request needs a worker thread the server has loaded it, while ``import
+satchel`` (a CLI command, a cold start) does not pay for it.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
 
@@ -16,4 +20,6 @@ def run_in_thread(
     func: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs
 ) -> Coroutine[Any, Any, R]:
     """Run ``func(*args, **kwargs)`` in a worker thread, with the caller's context variables."""
+    import asyncio
+
     return asyncio.to_thread(func, *args, **kwargs)
