@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 from collections.abc import Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -191,3 +193,16 @@ def assert_problem(body: Any, status: int) -> None:
     text = json.dumps(body)
     for forbidden in FORBIDDEN_IN_BODY:
         assert forbidden not in text, (forbidden, text)
+
+
+def open_files_under(directory: Path) -> list[str]:
+    """Return what this process holds open under ``directory`` (Linux /proc)."""
+    found = []
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith(str(directory)):
+            found.append(target)
+    return found

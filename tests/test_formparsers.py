@@ -30,6 +30,7 @@ from satchel.formparsers import (
     resolve_charset,
 )
 from satchel.uploads import UploadFile
+from tests.support import open_files_under
 
 BOUNDARY = "satchel-test-boundary"
 B = BOUNDARY.encode()
@@ -149,18 +150,6 @@ def created_uploads(monkeypatch: pytest.MonkeyPatch) -> list[UploadFile]:
 
     monkeypatch.setattr(satchel.formparsers, "UploadFile", RecordingUploadFile)
     return created
-
-
-def open_files_under(directory: Path) -> list[str]:
-    found = []
-    for fd in Path("/proc/self/fd").iterdir():
-        try:
-            target = os.readlink(fd)
-        except OSError:
-            continue
-        if target.startswith(str(directory)):
-            found.append(target)
-    return found
 
 
 BINARY = bytes(range(256)) * 4 + b"\r\n--" + B[:-1] + b"\r\n--" + B + b"X\r\n\r\n-\r"

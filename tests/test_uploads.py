@@ -15,6 +15,7 @@ import pytest
 
 from satchel.datastructures import Headers
 from satchel.uploads import UploadFile, filename_from_params, sanitize_filename
+from tests.support import open_files_under
 
 T = TypeVar("T")
 
@@ -24,20 +25,6 @@ def temp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Make tempfile create its files in ``tmp_path`` (restored afterwards)."""
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     return tmp_path
-
-
-def open_files_under(directory: Path) -> list[str]:
-    """Return what this process holds open under ``directory`` (Linux /proc)."""
-    fd_dir = Path("/proc/self/fd")
-    found = []
-    for fd in fd_dir.iterdir():
-        try:
-            target = os.readlink(fd)
-        except OSError:
-            continue
-        if target.startswith(str(directory)):
-            found.append(target)
-    return found
 
 
 needs_proc = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc")
