@@ -78,3 +78,20 @@ def test_asyncio_loads_with_the_server_not_with_satchel() -> None:
     # that never stream do not pay for it.
     code = "import sys, satchel; print('asyncio' in sys.modules)"
     assert subprocess.check_output([sys.executable, "-c", code], text=True).strip() == "False"
+
+
+def test_files_and_websockets_load_on_first_use() -> None:
+    code = (
+        "import sys, satchel\n"
+        "print('satchel.websockets' in sys.modules, 'satchel.files' in sys.modules)\n"
+        "from satchel import FileResponse, WebSocket\n"
+        "print(WebSocket.__module__, FileResponse.__module__)"
+    )
+    out = subprocess.check_output([sys.executable, "-c", code], text=True).split("\n")
+    assert out[0] == "False False"
+    assert out[1] == "satchel.websockets satchel.files"
+
+
+def test_unknown_attributes_still_raise() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        satchel.Nope  # type: ignore[attr-defined]  # noqa: B018

@@ -10,6 +10,9 @@ imports only the core: no database, template or cache library.
 ...     return "Hello, World!"
 """
 
+import importlib as _importlib
+import typing as _typing
+
 from satchel.app import App, State
 from satchel.datastructures import URL, Headers, MultiDict, QueryParams
 from satchel.errors import (
@@ -26,7 +29,6 @@ from satchel.errors import (
     UnprocessableEntity,
     UnsupportedMediaType,
 )
-from satchel.files import FileResponse, safe_join
 from satchel.middleware import CallNext, Middleware
 from satchel.requests import Request
 from satchel.responses import (
@@ -39,7 +41,31 @@ from satchel.responses import (
 )
 from satchel.routers import Router
 from satchel.settings import Settings
-from satchel.websockets import WebSocket, WebSocketDisconnect
+
+if _typing.TYPE_CHECKING:
+    from satchel.files import FileResponse, safe_join
+    from satchel.websockets import WebSocket, WebSocketDisconnect
+
+# Loaded on first use (PEP 562): an app that serves no files and no WebSockets
+# never imports those modules.
+_LAZY = {
+    "FileResponse": "satchel.files",
+    "safe_join": "satchel.files",
+    "WebSocket": "satchel.websockets",
+    "WebSocketDisconnect": "satchel.websockets",
+}
+
+
+if not _typing.TYPE_CHECKING:  # hidden from type checkers: a typo stays a typing error
+
+    def __getattr__(name: str) -> object:
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module 'satchel' has no attribute {name!r}")
+        value = getattr(_importlib.import_module(module), name)
+        globals()[name] = value
+        return value
+
 
 __version__ = "0.1.0.dev0"
 

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any, Generic, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 from urllib.parse import quote
 
 from satchel.asgi import ASGIApp, serve_asgi
@@ -33,7 +33,9 @@ from satchel.routing import Param, RouteTable, parse_path
 from satchel.rsgi import RSGIServer
 from satchel.settings import Settings
 from satchel.threads import run_in_thread
-from satchel.websockets import WebSocketCall, compile_websocket_handler
+
+if TYPE_CHECKING:
+    from satchel.websockets import WebSocketCall
 
 __all__ = ["SECURITY_HEADERS", "App", "RouteInfo", "State"]
 
@@ -302,6 +304,9 @@ class App(Router, Generic[StateT]):
         info = RouteInfo(path, spec.methods, name, spec.handler, spec.websocket)
         self._route_infos.append(info)
         if spec.websocket:
+            # Loaded only by apps that declare WebSocket routes.
+            from satchel.websockets import compile_websocket_handler
+
             call = compile_websocket_handler(spec.handler, list(converters))
             self._ws_table.add(segments, converters, call)
             self._add_name(name, spec, path, segments, converters)

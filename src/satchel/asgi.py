@@ -16,7 +16,6 @@ from satchel.errors import PayloadTooLarge
 from satchel.paths import path_or_error
 from satchel.requests import ClientDisconnected, Request
 from satchel.responses import FileResponseBase, Response
-from satchel.websockets import serve_asgi_websocket
 
 if TYPE_CHECKING:
     from satchel.app import App
@@ -94,6 +93,8 @@ def serve_asgi(app: App[Any]) -> ASGIApp:
         if kind == "http":
             await _serve_http(app, scope, receive, send)
         elif kind == "websocket":
+            from satchel.websockets import serve_asgi_websocket
+
             await serve_asgi_websocket(app, scope, receive, send)
         elif kind == "lifespan":
             await _serve_lifespan(app, receive, send)

@@ -15,7 +15,6 @@ from satchel.accesslog import log_access
 from satchel.paths import path_or_error
 from satchel.requests import Request
 from satchel.responses import FileResponseBase, Response, StreamingResponse
-from satchel.websockets import serve_rsgi_websocket
 
 if TYPE_CHECKING:
     from satchel.app import App
@@ -69,6 +68,8 @@ class RSGIServer:
     def __call__(self, scope: Any, proto: Any) -> Awaitable[None]:
         if scope.proto == "http":
             return self._http(scope, proto)
+        from satchel.websockets import serve_rsgi_websocket
+
         return serve_rsgi_websocket(self._app, scope, proto)
 
     async def _http(self, scope: Any, proto: Any) -> None:
