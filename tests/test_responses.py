@@ -56,7 +56,6 @@ def test_subclasses_set_their_media_type() -> None:
     assert json_response.body == b'{"a":[1,null]}'
     assert json_response.status_code == 201
     assert json_response.headers["content-type"] == "application/problem+json"
-    assert JSONResponse.encode([1]) == b"[1]"
 
 
 def test_json_response_encodes_structs_and_dataclasses() -> None:

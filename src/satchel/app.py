@@ -161,7 +161,6 @@ class App(Router, Generic[StateT]):
         self._built = False
         self._build_error: Exception | None = None
         self._named: dict[str, tuple[Callable[..., Any], str]] = {}
-        self._started = False
         hosts = self.settings.allowed_hosts
         self.allowed_hosts = AllowedHosts(hosts) if hosts else None
         self.default_headers: tuple[tuple[str, str], ...] = (
@@ -237,7 +236,7 @@ class App(Router, Generic[StateT]):
 
     async def startup(self) -> None:
         """Build the app, run startup hooks and enter the lifespan context."""
-        if self._started:
+        if self._exit_stack is not None:  # already started
             return
         self.build()
         stack = AsyncExitStack()
@@ -252,14 +251,12 @@ class App(Router, Generic[StateT]):
             await stack.aclose()
             raise
         self._exit_stack = stack
-        self._started = True
 
     async def shutdown(self) -> None:
         """Exit the lifespan context and run shutdown hooks."""
         if self._exit_stack is not None:
             stack, self._exit_stack = self._exit_stack, None
             await stack.aclose()
-        self._started = False
 
     def lifespan_context(self) -> AbstractAsyncContextManager[None]:
         """``async with app.lifespan_context():`` starts and stops the app (tests, scripts)."""

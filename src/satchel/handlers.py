@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
+from satchel.encoding import json_encode
 from satchel.errors import ConfigurationError
 from satchel.requests import Request
 from satchel.responses import JSONResponse, PlainTextResponse, Response
@@ -147,4 +148,4 @@ def to_response(value: Any, status_code: int = 200) -> Response:
         return PlainTextResponse.make(str(value).encode(), status_code, _TEXT)
     if isinstance(value, bytes | bytearray | memoryview):
         return Response.make(bytes(value), status_code, _OCTETS)
-    return JSONResponse.make(JSONResponse.encode(value), status_code, _JSON)
+    return JSONResponse.make(json_encode(value), status_code, _JSON)

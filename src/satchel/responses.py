@@ -274,11 +274,6 @@ class JSONResponse(Response):
     ) -> None:
         super().__init__(json_encode(content), status_code, headers, media_type)
 
-    @staticmethod
-    def encode(content: Any) -> bytes:
-        """Encode ``content`` as JSON bytes."""
-        return json_encode(content)
-
 
 class RedirectResponse(Response):
     """A redirect (307 by default, which keeps the method and body).

@@ -188,10 +188,6 @@ class RouteTable(Generic[T]):
             parts.append(quote(text, safe="/" if converter.matches_slash else ""))
         return "/" + "/".join(parts)
 
-    def names(self) -> list[str]:
-        """Return every route name."""
-        return list(self._reverse)
-
 
 def _match(node: _Node[T], segments: list[str], index: int, params: dict[str, Any]) -> T | None:
     if index == len(segments):
