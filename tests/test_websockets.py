@@ -512,8 +512,17 @@ def test_handlers_that_cannot_be_served_fail_at_startup() -> None:
     async def untyped(ws) -> None:  # type: ignore[no-untyped-def]
         pass
 
-    with pytest.raises(ConfigurationError, match="no parameter annotated WebSocket"):
+    with pytest.raises(ConfigurationError, match="parameter 'ws': has no type annotation"):
         untyped_app.build()
+
+    socketless_app = make_app()
+
+    @socketless_app.websocket("/socketless")
+    async def socketless(room: str = "lobby") -> None:
+        pass
+
+    with pytest.raises(ConfigurationError, match="no parameter annotated WebSocket"):
+        socketless_app.build()
 
     unmatched_app = make_app()
 
@@ -521,7 +530,7 @@ def test_handlers_that_cannot_be_served_fail_at_startup() -> None:
     async def no_room(ws: WebSocket) -> None:
         pass
 
-    with pytest.raises(ConfigurationError, match=r"the path gives \['room'\]"):
+    with pytest.raises(ConfigurationError, match=r"does not take path parameter\(s\) \['room'\]"):
         unmatched_app.build()
 
 

@@ -29,7 +29,9 @@ from satchel.errors import (
     UnprocessableEntity,
     UnsupportedMediaType,
 )
+from satchel.injection import DependencyOverrides
 from satchel.middleware import CallNext, Middleware
+from satchel.params import Body, Cookie, Depends, File, Form, Header, Path, Query
 from satchel.requests import Request
 from satchel.responses import (
     HTMLResponse,
@@ -39,11 +41,13 @@ from satchel.responses import (
     Response,
     StreamingResponse,
 )
-from satchel.routers import Router
+from satchel.routers import ResponseDoc, Router
 from satchel.settings import Settings
+from satchel.validation import FieldError, RequestValidationError
 
 if _typing.TYPE_CHECKING:
     from satchel.files import FileResponse, safe_join
+    from satchel.uploads import UploadFile
     from satchel.websockets import WebSocket, WebSocketDisconnect
 
 # Loaded on first use (PEP 562): an app that serves no files and no WebSockets
@@ -51,6 +55,7 @@ if _typing.TYPE_CHECKING:
 _LAZY = {
     "FileResponse": "satchel.files",
     "safe_join": "satchel.files",
+    "UploadFile": "satchel.uploads",
     "WebSocket": "satchel.websockets",
     "WebSocketDisconnect": "satchel.websockets",
 }
@@ -73,25 +78,37 @@ __all__ = [
     "URL",
     "App",
     "BadRequest",
+    "Body",
     "CallNext",
     "ConfigurationError",
     "Conflict",
+    "Cookie",
+    "DependencyOverrides",
+    "Depends",
+    "FieldError",
+    "File",
     "FileResponse",
     "Forbidden",
+    "Form",
     "HTMLResponse",
     "HTTPError",
+    "Header",
     "Headers",
     "JSONResponse",
     "MethodNotAllowed",
     "Middleware",
     "MultiDict",
     "NotFound",
+    "Path",
     "PayloadTooLarge",
     "PlainTextResponse",
+    "Query",
     "QueryParams",
     "RedirectResponse",
     "Request",
+    "RequestValidationError",
     "Response",
+    "ResponseDoc",
     "Router",
     "Settings",
     "State",
@@ -100,6 +117,7 @@ __all__ = [
     "Unauthorized",
     "UnprocessableEntity",
     "UnsupportedMediaType",
+    "UploadFile",
     "WebSocket",
     "WebSocketDisconnect",
     "__version__",

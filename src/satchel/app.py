@@ -7,7 +7,7 @@ import logging
 import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 from urllib.parse import quote
@@ -21,18 +21,20 @@ from satchel.errorpages import (
     wants_html,
 )
 from satchel.errors import BadRequest, ConfigurationError, HTTPError, MethodNotAllowed, NotFound
-from satchel.handlers import Endpoint, compile_handler, handler_hints, to_response
+from satchel.handlers import CompiledHandler, Endpoint, compile_handler, handler_hints, to_response
 from satchel.hosts import AllowedHosts
+from satchel.injection import DependencyOverrides, Injector
 from satchel.limits import FormLimits
 from satchel.middleware import CallNext, Middleware, build_chain
 from satchel.proxies import ProxyTrust
 from satchel.requests import ClientDisconnected, Request, RequestConfig
 from satchel.responses import PlainTextResponse, RedirectResponse, Response
-from satchel.routers import ErrorHandler, ErrorKey, Router, RouteSpec
+from satchel.routers import ErrorHandler, ErrorKey, RouteDoc, Router, RouteSpec
 from satchel.routing import Param, RouteTable, parse_path
 from satchel.rsgi import RSGIServer
 from satchel.settings import Settings
 from satchel.threads import run_in_thread
+from satchel.typeforms import split_annotated
 
 if TYPE_CHECKING:
     from satchel.websockets import WebSocketCall
@@ -81,13 +83,19 @@ class _PathRoutes:
 
 @dataclass(frozen=True, slots=True)
 class RouteInfo:
-    """A compiled route, as listed by ``satchel routes``."""
+    """A compiled route, as listed by ``satchel routes`` and documented by OpenAPI."""
 
     path: str
     methods: tuple[str, ...]
     name: str
     handler: Callable[..., Any]
     websocket: bool
+    status_code: int = 200
+    doc: RouteDoc = field(default_factory=RouteDoc)
+    #: Router tags followed by the route's own.
+    tags: tuple[str, ...] = ()
+    #: The call plan (inputs, dependencies, serializer); None for WebSocket routes.
+    compiled: CompiledHandler | None = None
 
 
 class App(Router, Generic[StateT]):
@@ -172,8 +180,14 @@ class App(Router, Generic[StateT]):
             for name, value in self.default_headers
         ]
         self.request_config = _request_config(self.settings)
+        self.injector = Injector({App: "app"}, app=self)
         self.asgi: ASGIApp = serve_asgi(self)
         self._rsgi = RSGIServer(self)
+
+    @property
+    def dependency_overrides(self) -> DependencyOverrides:
+        """Provider replacements (tests): ``app.dependency_overrides[get_db] = fake_db``."""
+        return self.injector.overrides
 
     # -- registration --------------------------------------------------------------------
 
@@ -222,7 +236,7 @@ class App(Router, Generic[StateT]):
             raise self._build_error
         self.freeze()
         try:
-            self._compile_router(self, "", (), [], {})
+            self._compile_router(self, "", (), (), [], {})
         except Exception as exc:
             self._build_error = exc
             raise
@@ -247,6 +261,9 @@ class App(Router, Generic[StateT]):
                 stack.push_async_callback(_call_hook, hook)
             if self._lifespan is not None:
                 await stack.enter_async_context(self._lifespan(self))
+            # App-scoped providers start now (a failure stops startup) and stop first.
+            stack.push_async_callback(self.injector.aclose)
+            await self.injector.warm_up()
         except BaseException:
             await stack.aclose()
             raise
@@ -269,10 +286,12 @@ class App(Router, Generic[StateT]):
         router: Router,
         prefix: str,
         names: tuple[str, ...],
+        tags: tuple[str, ...],
         middleware: list[Middleware],
         handlers: Mapping[ErrorKey, ErrorHandler],
     ) -> None:
         prefix += router.prefix
+        tags = (*tags, *router.tags)
         if router.name:
             names = (*names, router.name)
         if router is not self:
@@ -280,17 +299,20 @@ class App(Router, Generic[StateT]):
             handlers = {**handlers, **router.error_handlers}
         by_path: dict[str, _PathRoutes] = {}
         for spec in router.routes:
-            self._compile_route(spec, prefix + spec.path, names, middleware, handlers, by_path)
+            self._compile_route(
+                spec, prefix + spec.path, names, tags, middleware, handlers, by_path
+            )
         for path_routes in by_path.values():
             self._add_path(path_routes)
         for child, child_prefix in router.children:
-            self._compile_router(child, prefix + child_prefix, names, middleware, handlers)
+            self._compile_router(child, prefix + child_prefix, names, tags, middleware, handlers)
 
     def _compile_route(
         self,
         spec: RouteSpec,
         path: str,
         names: tuple[str, ...],
+        tags: tuple[str, ...],
         middleware: list[Middleware],
         handlers: Mapping[ErrorKey, ErrorHandler],
         by_path: dict[str, _PathRoutes],
@@ -298,19 +320,39 @@ class App(Router, Generic[StateT]):
         name = ".".join((*names, spec.name))
         segments = parse_path(path)
         converters = self._converters_for(spec, segments)
-        info = RouteInfo(path, spec.methods, name, spec.handler, spec.websocket)
-        self._route_infos.append(info)
+        tags = tuple(dict.fromkeys((*tags, *spec.doc.tags)))
         if spec.websocket:
             # Loaded only by apps that declare WebSocket routes.
             from satchel.websockets import compile_websocket_handler
 
-            call = compile_websocket_handler(spec.handler, list(converters))
+            call = compile_websocket_handler(spec.handler, list(converters), self.injector)
             self._ws_table.add(segments, converters, call)
             self._add_name(name, spec, path, segments, converters)
+            self._route_infos.append(
+                RouteInfo(path, spec.methods, name, spec.handler, True, doc=spec.doc, tags=tags)
+            )
             return
-        endpoint = compile_handler(
-            spec.handler, path_names=list(converters), status_code=spec.status_code
+        compiled = compile_handler(
+            spec.handler,
+            path_names=list(converters),
+            status_code=spec.status_code,
+            methods=spec.methods,
+            injector=self.injector,
         )
+        self._route_infos.append(
+            RouteInfo(
+                path,
+                spec.methods,
+                name,
+                spec.handler,
+                False,
+                spec.status_code,
+                spec.doc,
+                tags,
+                compiled,
+            )
+        )
+        endpoint = compiled.endpoint
         wrap = self._router_wrapper(middleware, handlers)
         if wrap is not None:
             endpoint = wrap(endpoint)
@@ -349,7 +391,7 @@ class App(Router, Generic[StateT]):
                 continue
             converter_name = segment.converter
             if converter_name is None:
-                annotation = hints.get(segment.name, str)
+                annotation = split_annotated(hints.get(segment.name, str))[0]
                 converter_name = self._converter_for_type.get(annotation)
                 if converter_name is None:
                     raise ConfigurationError(

@@ -138,6 +138,14 @@ class MultiDict(Mapping[str, V], Generic[V]):
     def __getitem__(self, key: str) -> V:
         return self._first[key]
 
+    @overload
+    def get(self, key: str, /) -> V | None: ...
+    @overload
+    def get(self, key: str, /, default: V | D) -> V | D: ...
+    def get(self, key: str, /, default: object = None) -> object:
+        # One dict lookup: Mapping.get would go through __getitem__ and KeyError.
+        return self._first.get(key, default)
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._first)
 

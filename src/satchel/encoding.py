@@ -10,7 +10,7 @@ import msgspec
 from satchel.defaults import MAX_JSON_DEPTH
 from satchel.errors import BadRequest
 
-__all__ = ["json_decode", "json_encode"]
+__all__ = ["check_json_depth", "json_decode", "json_encode"]
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder()
@@ -42,12 +42,17 @@ def json_decode(data: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
     satchel.errors.BadRequest: 400: JSON nested deeper than 2 levels
     """
     raw = data.encode() if isinstance(data, str) else data
-    if _may_exceed_depth(raw, max_depth) and _exceeds_depth(raw, max_depth):
-        raise BadRequest(f"JSON nested deeper than {max_depth} levels")
+    check_json_depth(raw, max_depth)
     try:
         return _decoder.decode(raw)
     except msgspec.DecodeError as exc:
         raise BadRequest(f"Malformed JSON: {exc}") from None
+
+
+def check_json_depth(raw: bytes, max_depth: int) -> None:
+    """Refuse, with 400, a JSON document nested deeper than ``max_depth`` (one linear scan)."""
+    if _may_exceed_depth(raw, max_depth) and _exceeds_depth(raw, max_depth):
+        raise BadRequest(f"JSON nested deeper than {max_depth} levels")
 
 
 def _may_exceed_depth(raw: bytes, max_depth: int) -> bool:

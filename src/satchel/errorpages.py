@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import os
+from typing import Any
 
 from satchel.errors import HTTPError
 from satchel.requests import Request
@@ -44,7 +45,9 @@ def http_error_response(request: Request, exc: HTTPError) -> Response:
     headers = dict(exc.headers)
     if exc.status_code >= 500:
         headers.setdefault(*_NO_STORE)
-    return _problem(request, exc.status_code, exc.detail, list(headers.items()))
+    return _problem(
+        request, exc.status_code, exc.detail, list(headers.items()), **exc.problem_members()
+    )
 
 
 def server_error_response(request: Request, request_id: str) -> Response:
@@ -55,7 +58,7 @@ def server_error_response(request: Request, request_id: str) -> Response:
 
 
 def _problem(
-    request: Request, status: int, detail: str, headers: list[tuple[str, str]], **extra: str
+    request: Request, status: int, detail: str, headers: list[tuple[str, str]], **extra: Any
 ) -> Response:
     """A small HTML page for browsers, problem+json for everyone else."""
     title = reason_phrase(status) or "Error"

@@ -7,6 +7,7 @@ escapes a handler is a server error (500).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from satchel.headerchecks import check_header
 from satchel.status import reason_phrase
@@ -65,6 +66,10 @@ class HTTPError(Exception):
 
     def __str__(self) -> str:
         return f"{self.status_code}: {self.detail}"
+
+    def problem_members(self) -> dict[str, Any]:
+        """Extra members for the problem+json body (RFC 9457 extensions); none by default."""
+        return {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(status_code={self.status_code}, detail={self.detail!r})"

@@ -2,33 +2,37 @@
 
 The plan knows, from the signature and type hints read once, which arguments
 to pass and how to turn the return value into a :class:`Response`. Nothing is
-introspected per request, and a handler that takes nothing runs a plan with no
-argument-building step at all.
+introspected per request. A handler that takes only path parameters and the
+request runs a plan with no extraction step at all; one with typed inputs or
+dependencies runs the injector's graph (:mod:`satchel.injection`).
 """
 
 from __future__ import annotations
 
-import functools
-import inspect
 import typing
 from collections.abc import Awaitable, Callable, Collection
-from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from satchel.encoding import json_encode
 from satchel.errors import ConfigurationError
+from satchel.injection import Injector, Plan, close_exits, resolve
 from satchel.requests import Request
-from satchel.responses import JSONResponse, PlainTextResponse, Response
+from satchel.responses import Response
+from satchel.serialization import Serializer, serializer_for, to_response
+from satchel.signatures import Input, Signature, Special, describe
 from satchel.threads import run_in_thread
 
-__all__ = ["Endpoint", "Handler", "compile_handler", "handler_hints", "to_response"]
+__all__ = [
+    "CompiledHandler",
+    "Endpoint",
+    "Handler",
+    "compile_handler",
+    "handler_hints",
+    "to_response",
+]
 
 Handler = Callable[..., Any]
 Endpoint = Callable[[Request], Awaitable[Response]]
-
-_TEXT = "text/plain; charset=utf-8"
-_JSON = "application/json"
-_OCTETS = "application/octet-stream"
 
 
 def handler_hints(handler: Handler) -> dict[str, Any]:
@@ -37,86 +41,86 @@ def handler_hints(handler: Handler) -> dict[str, Any]:
         return typing.get_type_hints(handler, include_extras=True)
     except Exception as exc:
         raise ConfigurationError(
-            f"Cannot resolve the type hints of handler {_describe(handler)}: {exc}"
+            f"Cannot resolve the type hints of handler {describe(handler)}: {exc}"
         ) from exc
 
 
-def _describe(handler: Handler) -> str:
-    name = getattr(handler, "__qualname__", repr(handler))
-    return f"{getattr(handler, '__module__', '?')}.{name}"
+class CompiledHandler:
+    """A route's call plan: ``await compiled(request) -> Response``.
 
+    Attributes:
+        plan: The injector's plan (inputs, dependencies), for documentation.
+        serializer: Turns the return value into a Response.
+    """
 
-@dataclass(frozen=True, slots=True)
-class _Signature:
-    path_names: tuple[str, ...]
-    request_name: str | None
+    __slots__ = ("endpoint", "plan", "serializer")
 
+    def __init__(self, plan: Plan, serializer: Serializer, endpoint: Endpoint) -> None:
+        self.plan = plan
+        self.serializer = serializer
+        self.endpoint = endpoint
 
-def _read_signature(handler: Handler, path_names: Collection[str]) -> _Signature:
-    hints = handler_hints(handler)
-    used_path: list[str] = []
-    request_name: str | None = None
-    for param in inspect.signature(handler).parameters.values():
-        where = f"handler {_describe(handler)}, parameter {param.name!r}"
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD, param.POSITIONAL_ONLY):
-            raise ConfigurationError(
-                f"{where}: *args, **kwargs and positional-only are not supported"
-            )
-        annotation = hints.get(param.name)
-        if param.name in path_names:
-            used_path.append(param.name)
-        elif isinstance(annotation, type) and issubclass(annotation, Request):
-            request_name = param.name
-        else:
-            raise ConfigurationError(
-                f"{where}: not a path parameter and not annotated as Request "
-                f"(annotation: {annotation!r})"
-            )
-    missing = set(path_names) - set(used_path)
-    if missing:
-        raise ConfigurationError(
-            f"handler {_describe(handler)} does not take path parameter(s) {sorted(missing)}"
-        )
-    return _Signature(tuple(used_path), request_name)
+    @property
+    def signature(self) -> Signature:
+        return self.plan.signature
 
 
 def compile_handler(
-    handler: Handler, *, path_names: Collection[str], status_code: int = 200
-) -> Endpoint:
-    """Return the call plan for ``handler``: ``await plan(request) -> Response``.
+    handler: Handler,
+    *,
+    path_names: Collection[str],
+    status_code: int = 200,
+    methods: Collection[str] = ("GET",),
+    injector: Injector | None = None,
+) -> CompiledHandler:
+    """Compile ``handler`` into its call plan.
 
     Args:
         handler: A sync or async function. Sync ones run in a worker thread.
         path_names: The route's path parameter names; each must be an argument.
         status_code: The status for return values that are not a Response.
+        methods: The route's methods (a body parameter on GET is refused).
+        injector: The app's injector (a private one when not given).
 
     Raises:
-        ConfigurationError: the signature cannot be served.
+        ConfigurationError: the signature cannot be served; the message names
+            the handler and the parameter.
     """
-    signature = _read_signature(handler, path_names)
-    convert = (
-        to_response
-        if status_code == 200
-        else functools.partial(to_response, status_code=status_code)
+    injector = injector if injector is not None else Injector({})
+    plan = injector.plan(
+        handler,
+        connection="http",
+        specials={Request: "connection"},
+        path_names=path_names,
+        methods=methods,
     )
-    call = _caller(handler, signature)
-    if inspect.iscoroutinefunction(handler):
+    signature = plan.signature
+    if signature.kind in ("generator", "asyncgen"):
+        raise ConfigurationError(
+            f"{signature.where} is a generator; return a StreamingResponse of it instead"
+        )
+    serializer = serializer_for(signature.return_type, status_code, signature.where)
+    call = _direct_call(handler, signature)
+    is_async = signature.kind == "coroutine"
+    if call is not None:
+        endpoint = _direct_endpoint(call, is_async, serializer)
+    else:
+        endpoint = _planned_endpoint(handler, plan, is_async, serializer)
+    return CompiledHandler(plan, serializer, endpoint)
 
-        async def run_async(request: Request) -> Response:
-            return convert(await call(request))
 
-        return run_async
-
-    async def run_sync(request: Request) -> Response:
-        return convert(await run_in_thread(call, request))
-
-    return run_sync
-
-
-def _caller(handler: Handler, signature: _Signature) -> Callable[[Request], Any]:
-    """Pick the cheapest way to pass arguments for this signature."""
-    request_name = signature.request_name
-    if not signature.path_names:
+def _direct_call(handler: Handler, signature: Signature) -> Callable[[Request], Any] | None:
+    """The cheapest call for handlers that take only plain path parameters and the request."""
+    path_only: list[str] = []
+    request_name: str | None = None
+    for name, arg in signature.arguments:
+        if isinstance(arg, Input) and arg.location == "path" and arg.param.meta is None:
+            path_only.append(name)
+        elif isinstance(arg, Special) and arg.kind == "connection":
+            request_name = name
+        else:
+            return None
+    if not path_only:
         if request_name is None:
             return lambda request: handler()
         return lambda request: handler(**{request_name: request})
@@ -125,27 +129,42 @@ def _caller(handler: Handler, signature: _Signature) -> Callable[[Request], Any]
     return lambda request: handler(**request.path_params, **{request_name: request})
 
 
-def to_response(value: Any, status_code: int = 200) -> Response:
-    """Turn a handler's return value into a Response.
+def _direct_endpoint(
+    call: Callable[[Request], Any], is_async: bool, serialize: Serializer
+) -> Endpoint:
+    if is_async:
 
-    ``str`` becomes text/plain, ``bytes`` application/octet-stream, ``None``
-    an empty 204 (or ``status_code`` if set), a Response passes through, and
-    anything else (dict, list, msgspec Struct, dataclass, ...) is JSON.
+        async def run_async(request: Request) -> Response:
+            return serialize(await call(request))
 
-    >>> to_response({"id": 1}).body, to_response("hi").headers["content-type"]
-    (b'{"id":1}', 'text/plain; charset=utf-8')
-    """
-    kind = type(value)
-    if kind is str:
-        return PlainTextResponse.make(value.encode(), status_code, _TEXT)
-    if isinstance(value, Response):
-        return value
-    if kind is bytes:
-        return Response.make(value, status_code, _OCTETS)
-    if value is None:
-        return Response.make(b"", 204 if status_code == 200 else status_code, None)
-    if isinstance(value, str):  # str subclasses (enums, slugs, ...)
-        return PlainTextResponse.make(str(value).encode(), status_code, _TEXT)
-    if isinstance(value, bytes | bytearray | memoryview):
-        return Response.make(bytes(value), status_code, _OCTETS)
-    return JSONResponse.make(json_encode(value), status_code, _JSON)
+        return run_async
+
+    async def run_sync(request: Request) -> Response:
+        return serialize(await run_in_thread(call, request))
+
+    return run_sync
+
+
+def _planned_endpoint(
+    handler: Handler, plan: Plan, is_async: bool, serialize: Serializer
+) -> Endpoint:
+    injector = plan.injector
+
+    async def run(request: Request) -> Response:
+        graph = plan.graph  # replaced when dependency overrides change
+        exits: list[Any] | None = [] if graph.tears_down else None
+        values = await resolve(graph, request, exits, {}, injector)
+        kwargs = {name: values[slot] for name, slot in graph.target_args}
+        if not exits:
+            result = await handler(**kwargs) if is_async else await run_in_thread(handler, **kwargs)
+            return serialize(result)
+        try:
+            result = await handler(**kwargs) if is_async else await run_in_thread(handler, **kwargs)
+            response = serialize(result)
+        except BaseException as exc:
+            await close_exits(exits, exc)
+            raise
+        request.add_cleanup(partial(close_exits, exits, None))
+        return response
+
+    return run

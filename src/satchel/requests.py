@@ -8,7 +8,8 @@ and cached, each bounded by the limits in :class:`RequestConfig`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from satchel.formparsers import FormData
 
 __all__ = ["ClientDisconnected", "Request", "RequestConfig"]
+
+logger = logging.getLogger("satchel.error")
 
 
 class ClientDisconnected(Exception):
@@ -67,6 +70,7 @@ class Request:
 
     __slots__ = (
         "_body",
+        "_cleanups",
         "_cookies",
         "_form",
         "_headers",
@@ -104,6 +108,7 @@ class Request:
         self._json: Any = _MISSING
         self._state: dict[str, Any] | None = None
         self._stream_used = False
+        self._cleanups: list[Callable[[], Awaitable[None]]] | None = None
 
     # -- what the protocol adapter provides ----------------------------------------------
 
@@ -304,15 +309,33 @@ class Request:
             raise BadRequest("Body length does not match Content-Length")
         return b"".join(chunks)
 
+    def add_cleanup(self, callback: Callable[[], Awaitable[None]]) -> None:
+        """Run ``await callback()`` once the response has been sent (or the client left).
+
+        Dependency teardown uses this; callbacks run newest first, and an error
+        in one is logged without stopping the others.
+        """
+        if self._cleanups is None:
+            self._cleanups = []
+        self._cleanups.append(callback)
+
     @property
     def holds_resources(self) -> bool:
         """Whether :meth:`close` has anything to release (adapters skip it otherwise)."""
-        return self._form is not None
+        return self._form is not None or self._cleanups is not None
 
     async def close(self) -> None:
-        """Release what the request holds (uploaded temp files); called by the app."""
-        if self._form is not None:
-            await self._form.close()
+        """Run cleanups and release what the request holds (uploaded temp files)."""
+        try:
+            cleanups, self._cleanups = self._cleanups or [], None
+            for callback in reversed(cleanups):
+                try:
+                    await callback()
+                except Exception:
+                    logger.exception("Error in a cleanup of %r", self)
+        finally:
+            if self._form is not None:
+                await self._form.close()
 
     # -- helpers -------------------------------------------------------------------------
 

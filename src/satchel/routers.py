@@ -8,21 +8,52 @@ compiled once, when the application starts.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, TypedDict, TypeVar, Unpack
 
 from satchel.errors import ConfigurationError
 from satchel.middleware import Middleware
 from satchel.requests import Request
 
-__all__ = ["ErrorHandler", "RouteOptions", "RouteSpec", "Router"]
+__all__ = ["ErrorHandler", "ResponseDoc", "RouteDoc", "RouteOptions", "RouteSpec", "Router"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 ErrorHandler = Callable[[Request, Exception], Awaitable[Any] | Any]
 ErrorKey = int | type[BaseException]
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "QUERY"})
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseDoc:
+    """An extra response a route documents: ``responses={404: ResponseDoc("No such item")}``.
+
+    Attributes:
+        description: What the response means.
+        type: The body's type (None: the default problem+json body for errors).
+        media_type: The body's media type.
+    """
+
+    description: str
+    type: Any = None
+    media_type: str = "application/json"
+
+
+@dataclass(frozen=True, slots=True)
+class RouteDoc:
+    """How a route appears in the OpenAPI document (documentation only)."""
+
+    summary: str | None = None
+    #: Defaults to the handler's docstring.
+    description: str | None = None
+    tags: tuple[str, ...] = ()
+    deprecated: bool = False
+    operation_id: str | None = None
+    responses: Mapping[int, str | ResponseDoc] = field(default_factory=dict)
+    include_in_schema: bool = True
+    #: Security requirements, e.g. ``[{"bearerAuth": []}]``; None: the app's default.
+    security: tuple[Mapping[str, list[str]], ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,13 +66,27 @@ class RouteSpec:
     name: str
     status_code: int = 200
     websocket: bool = False
+    doc: RouteDoc = field(default_factory=RouteDoc)
 
 
 class RouteOptions(TypedDict, total=False):
-    """Keyword arguments every method decorator takes (``get``, ``post``, ...)."""
+    """Keyword arguments every method decorator takes (``get``, ``post``, ...).
+
+    ``name`` names the route for ``url_for``; ``status_code`` is the status of
+    responses built from return values; the rest document the route in OpenAPI
+    (see :class:`RouteDoc`).
+    """
 
     name: str | None
     status_code: int
+    summary: str
+    description: str
+    tags: Iterable[str]
+    deprecated: bool
+    operation_id: str
+    responses: Mapping[int, str | ResponseDoc]
+    include_in_schema: bool
+    security: Iterable[Mapping[str, list[str]]]
 
 
 class Router:
@@ -51,6 +96,7 @@ class Router:
         prefix: Prepended to every route path (e.g. ``"/api"``).
         name: Prepended to route names as ``"name."``, for ``url_for``.
         middleware: Middleware run only for this router's routes (outermost first).
+        tags: OpenAPI tags added to every route of this router (and its children).
 
     >>> api = Router(prefix="/api", name="api")
     >>> @api.get("/ping")
@@ -66,11 +112,13 @@ class Router:
         prefix: str = "",
         name: str | None = None,
         middleware: Iterable[Middleware] = (),
+        tags: Iterable[str] = (),
     ) -> None:
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ConfigurationError(f"Router prefix {prefix!r} must start and not end with '/'")
         self.prefix = prefix
         self.name = name
+        self.tags = tuple(tags)
         self.routes: list[RouteSpec] = []
         self.children: list[tuple[Router, str]] = []
         self.middleware: list[Middleware] = list(middleware)
@@ -80,31 +128,30 @@ class Router:
     # -- registration --------------------------------------------------------------------
 
     def route(
-        self,
-        path: str,
-        methods: Iterable[str] = ("GET",),
-        *,
-        name: str | None = None,
-        status_code: int = 200,
+        self, path: str, methods: Iterable[str] = ("GET",), **options: Unpack[RouteOptions]
     ) -> Callable[[F], F]:
         """Register the decorated function for ``path`` and ``methods``.
 
         Args:
             path: The path pattern, e.g. ``"/users/{user_id}"``.
             methods: HTTP methods answered by the handler.
-            name: The route's name for ``url_for`` (default: the function's name).
-            status_code: The status of responses built from return values.
+            options: ``name`` for ``url_for`` (default: the function's name),
+                ``status_code`` for return values, and OpenAPI documentation.
         """
         wanted = tuple(dict.fromkeys(m.upper() for m in methods))
         unknown = set(wanted) - _METHODS
         if unknown or not wanted:
             raise ConfigurationError(f"Unknown HTTP method(s) {sorted(unknown)} for {path!r}")
+        misspelt = options.keys() - RouteOptions.__annotations__.keys()
+        if misspelt:  # what a plain keyword-only signature would have refused
+            raise TypeError(f"route() got unexpected keyword argument(s) {sorted(misspelt)}")
+        doc = _route_doc(options)
+        status_code = options.get("status_code", 200)
 
         def decorator(handler: F) -> F:
             self._check_open()
-            self.routes.append(
-                RouteSpec(path, wanted, handler, name or handler.__name__, status_code)
-            )
+            name = options.get("name") or handler.__name__
+            self.routes.append(RouteSpec(path, wanted, handler, name, status_code, False, doc))
             return handler
 
         return decorator
@@ -191,3 +238,17 @@ class Router:
         self._frozen = True
         for child, _ in self.children:
             child.freeze()
+
+
+def _route_doc(options: RouteOptions) -> RouteDoc:
+    security = options.get("security")
+    return RouteDoc(
+        summary=options.get("summary"),
+        description=options.get("description"),
+        tags=tuple(options.get("tags", ())),
+        deprecated=options.get("deprecated", False),
+        operation_id=options.get("operation_id"),
+        responses=dict(options.get("responses", {})),
+        include_in_schema=options.get("include_in_schema", True),
+        security=None if security is None else tuple(security),
+    )

@@ -34,10 +34,11 @@ from satchel.accesslog import log_access
 from satchel.datastructures import Headers, QueryParams
 from satchel.encoding import json_decode, json_encode
 from satchel.errors import BadRequest, ConfigurationError, HTTPError
-from satchel.handlers import handler_hints
 from satchel.headerchecks import check_header
+from satchel.injection import Injector, close_exits, resolve
 from satchel.paths import path_or_error
 from satchel.requests import Request
+from satchel.signatures import Special
 from satchel.status import reason_phrase
 
 if TYPE_CHECKING:
@@ -390,12 +391,14 @@ WebSocketCall = Callable[["WebSocket", dict[str, Any]], Awaitable[None]]
 
 
 def compile_websocket_handler(
-    handler: Callable[..., Any], path_names: Collection[str]
+    handler: Callable[..., Any], path_names: Collection[str], injector: Injector | None = None
 ) -> WebSocketCall:
     """Check ``handler``'s signature once, at startup, and return its call plan.
 
     The handler must be async and take one parameter annotated ``WebSocket``
-    plus exactly the route's path parameters.
+    and the route's path parameters; it may also take query parameters,
+    headers and cookies of the handshake, and dependencies (``Depends``), whose
+    generator teardown runs when the handler returns.
 
     Raises:
         ConfigurationError: the signature cannot be served, naming the handler.
@@ -403,26 +406,28 @@ def compile_websocket_handler(
     where = f"WebSocket handler {getattr(handler, '__qualname__', handler)!r}"
     if not inspect.iscoroutinefunction(handler):
         raise ConfigurationError(f"{where} must be an async function")
-    hints = handler_hints(handler)
-    socket_name: str | None = None
-    others: set[str] = set()
-    for param in inspect.signature(handler).parameters.values():
-        annotation = hints.get(param.name)
-        if isinstance(annotation, type) and issubclass(annotation, WebSocket):
-            socket_name = param.name
-        else:
-            others.add(param.name)
-    if socket_name is None:
+    injector = injector if injector is not None else Injector({})
+    plan = injector.plan(
+        handler,
+        connection="websocket",
+        specials={WebSocket: "connection"},
+        path_names=path_names,
+    )
+    if not any(
+        isinstance(arg, Special) and arg.kind == "connection" for _, arg in plan.signature.arguments
+    ):
         raise ConfigurationError(f"{where} has no parameter annotated WebSocket")
-    if others != set(path_names):
-        raise ConfigurationError(
-            f"{where} takes {sorted(others)} besides the WebSocket; the path gives "
-            f"{sorted(path_names)}"
-        )
-    name = socket_name
 
     async def call(ws: WebSocket, params: dict[str, Any]) -> None:
-        await handler(**params, **{name: ws})
+        graph = plan.graph  # replaced when dependency overrides change
+        exits: list[Any] = []
+        values = await resolve(graph, ws, exits, {}, injector)
+        try:
+            await handler(**{name: values[slot] for name, slot in graph.target_args})
+        except BaseException as exc:
+            await close_exits(exits, exc)
+            raise
+        await close_exits(exits, None)
 
     return call
 

@@ -1,0 +1,501 @@
+"""Dependency injection: one system for HTTP handlers, WebSockets, CLI commands and jobs.
+
+At startup each handler's signature becomes a :class:`Graph`: slots for every
+input, the providers in call order (a provider asked for twice is called once),
+and the handler's arguments. A request then only fills slots: it reads the
+inputs, reports every invalid one at once (422), and calls the providers.
+
+Generator providers are torn down in reverse order: after the response is sent,
+or at once with the exception thrown in when something fails. App-scoped
+providers run once and are torn down when the app shuts down.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from satchel.encoding import check_json_depth
+from satchel.errors import ConfigurationError, UnsupportedMediaType
+from satchel.extractors import EMPTY_BODY, Extractor, make_extractor
+from satchel.signatures import (
+    Connection,
+    Input,
+    Kind,
+    Needs,
+    Signature,
+    Special,
+    SpecialKind,
+    read_signature,
+)
+from satchel.threads import run_in_thread
+from satchel.validation import FieldError, Invalid, RequestValidationError
+
+__all__ = ["DependencyOverrides", "Graph", "Injector", "Plan"]
+
+logger = logging.getLogger("satchel.error")
+
+Reads = Literal["json", "form"] | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """One provider call; its value lands in ``slot``."""
+
+    slot: int
+    func: Callable[..., Any]
+    kind: Kind
+    thread: bool
+    args: tuple[tuple[str, int], ...]
+    app_scoped: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Graph:
+    """A compiled call: where each value comes from and in which order providers run."""
+
+    size: int
+    specials: tuple[tuple[int, SpecialKind, str], ...]
+    extractors: tuple[tuple[int, Extractor], ...]
+    reads: Reads
+    steps: tuple[_Step, ...]
+    target_args: tuple[tuple[str, int], ...]
+    #: Every input, once per (location, key), for documentation.
+    inputs: tuple[Input, ...]
+    #: Whether a call can leave generator providers to close.
+    tears_down: bool
+
+
+class Injector:
+    """Builds graphs and holds what outlives a request: overrides and app-scoped values.
+
+    Args:
+        specials: Types the framework supplies besides the connection (the ``App``).
+        app: The object passed for ``app`` specials.
+    """
+
+    def __init__(self, specials: Mapping[type, SpecialKind], app: Any = None) -> None:
+        self.specials = dict(specials)
+        self.app = app
+        self.overrides = DependencyOverrides(self)
+        self._plans: list[Plan] = []
+        self._app_values: dict[Callable[..., Any], Any] = {}
+        self._app_exits: list[Any] = []
+        self._call_plans: dict[Callable[..., Any], Plan] = {}
+
+    # -- compilation ---------------------------------------------------------------------
+
+    def plan(
+        self,
+        func: Callable[..., Any],
+        *,
+        connection: Connection,
+        specials: Mapping[type, SpecialKind],
+        path_names: Collection[str] = (),
+        methods: Collection[str] = (),
+    ) -> Plan:
+        """Read ``func``'s signature and compile its graph (kept current with overrides)."""
+        all_specials = {**specials, **self.specials}
+        signature = read_signature(
+            func,
+            connection=connection,
+            specials=all_specials,
+            path_names=path_names,
+            methods=methods,
+        )
+        plan = Plan(self, signature, connection, all_specials, tuple(path_names), tuple(methods))
+        self._plans.append(plan)
+        return plan
+
+    def _rebuild(self) -> None:
+        for plan in self._plans:
+            plan.rebuild()
+
+    # -- app scope -----------------------------------------------------------------------
+
+    async def app_value(self, provider: Callable[..., Any]) -> Any:
+        """The app-scoped value of ``provider`` (overrides applied), created on first use."""
+        provider = self.overrides.get(provider, provider)
+        try:
+            return self._app_values[provider]
+        except KeyError:
+            pass
+        plan = self._plan_for_call(provider, role="app-scoped provider")
+        exits: list[Any] = []
+        values = await resolve(plan.graph, None, exits, {}, self)
+        value, gen = await _call(provider, plan.signature.kind, False, plan.kwargs(values))
+        if gen is not None:
+            exits.append(gen)
+        # Two first requests may race here; the first value wins, the second is closed.
+        if provider in self._app_values:
+            await close_exits(exits, None)
+            return self._app_values[provider]
+        self._app_values[provider] = value
+        self._app_exits.extend(exits)
+        return value
+
+    async def warm_up(self) -> None:
+        """Create every app-scoped value the compiled plans use (called at startup)."""
+        for plan in list(self._plans):
+            for step in plan.graph.steps:
+                if step.app_scoped:
+                    await self.app_value(step.func)
+
+    async def aclose(self) -> None:
+        """Tear down app-scoped generator providers (called at shutdown)."""
+        exits, self._app_exits = self._app_exits, []
+        self._app_values.clear()
+        await close_exits(exits, None)
+
+    # -- the seam for CLI commands and jobs ----------------------------------------------
+
+    async def call(self, func: Callable[..., Any], /, **given: Any) -> Any:
+        """Call ``func`` with its ``Depends`` parameters resolved, outside any request.
+
+        Parameters without a marker are taken from ``given``; generator providers
+        are torn down when the call returns. This is how CLI commands and
+        background jobs share the app's providers (and its overrides).
+        """
+        plan = self._plan_for_call(func, role="function")
+        if plan.signature.kind in ("generator", "asyncgen"):
+            raise ConfigurationError(f"{plan.signature.where} must not be a generator")
+        exits: list[Any] = []
+        try:
+            values = await resolve(plan.graph, None, exits, given, self)
+            value, _ = await _call(func, plan.signature.kind, False, plan.kwargs(values))
+        except BaseException as exc:
+            await close_exits(exits, exc)
+            raise
+        await close_exits(exits, None)
+        return value
+
+    def _plan_for_call(self, func: Callable[..., Any], *, role: str) -> Plan:
+        plan = self._call_plans.get(func)
+        if plan is None:
+            signature = read_signature(func, connection="none", specials=self.specials, role=role)
+            plan = Plan(self, signature, "none", self.specials, (), ())
+            self._call_plans[func] = plan
+            self._plans.append(plan)
+        return plan
+
+
+class DependencyOverrides(MutableMapping[Callable[..., Any], Callable[..., Any]]):
+    """Replacements for providers, mostly for tests: ``overrides[get_db] = fake_db``.
+
+    Every compiled plan is rebuilt when an override is set or removed, so the
+    request path never looks overrides up, and a replacement with a bad
+    signature fails right where it is set.
+
+    >>> from satchel import App, Depends
+    >>> app = App()
+    >>> def real() -> str:
+    ...     return "real"
+    >>> with app.dependency_overrides.use(real, lambda: "fake"):
+    ...     len(app.dependency_overrides)
+    1
+    """
+
+    def __init__(self, injector: Injector) -> None:
+        self._injector = injector
+        self._map: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def __getitem__(self, provider: Callable[..., Any]) -> Callable[..., Any]:
+        return self._map[provider]
+
+    def __setitem__(self, provider: Callable[..., Any], replacement: Callable[..., Any]) -> None:
+        previous = self._map.get(provider)
+        self._map[provider] = replacement
+        self._changed(provider, previous)
+
+    def __delitem__(self, provider: Callable[..., Any]) -> None:
+        previous = self._map.pop(provider)
+        self._changed(provider, previous)
+
+    def __iter__(self) -> Iterator[Callable[..., Any]]:
+        return iter(self._map)
+
+    def __len__(self) -> int:
+        return len(self._map)
+
+    def _changed(self, provider: Callable[..., Any], previous: Callable[..., Any] | None) -> None:
+        self._injector._app_values.pop(provider, None)
+        if previous is not None:
+            self._injector._app_values.pop(previous, None)
+        try:
+            self._injector._rebuild()
+        except ConfigurationError:
+            if previous is None:
+                self._map.pop(provider, None)
+            else:
+                self._map[provider] = previous
+            self._injector._rebuild()
+            raise
+
+    @contextmanager
+    def use(self, provider: Callable[..., Any], replacement: Callable[..., Any]) -> Iterator[None]:
+        """Override ``provider`` inside a ``with`` block, restoring what was there after."""
+        previous = self._map.get(provider)
+        self[provider] = replacement
+        try:
+            yield
+        finally:
+            if previous is None:
+                del self[provider]
+            else:
+                self[provider] = previous
+
+
+class Plan:
+    """A function's compiled graph, rebuilt when dependency overrides change."""
+
+    __slots__ = (
+        "connection",
+        "graph",
+        "injector",
+        "methods",
+        "path_names",
+        "signature",
+        "specials",
+    )
+
+    def __init__(
+        self,
+        injector: Injector,
+        signature: Signature,
+        connection: Connection,
+        specials: Mapping[type, SpecialKind],
+        path_names: tuple[str, ...],
+        methods: tuple[str, ...],
+    ) -> None:
+        self.injector = injector
+        self.signature = signature
+        self.connection = connection
+        self.specials = specials
+        self.path_names = path_names
+        self.methods = methods
+        self.graph = _Builder(self).build()
+
+    def rebuild(self) -> None:
+        self.graph = _Builder(self).build()
+
+    def kwargs(self, values: list[Any]) -> dict[str, Any]:
+        return {name: values[slot] for name, slot in self.graph.target_args}
+
+
+class _Builder:
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.size = 0
+        self.specials: list[tuple[int, SpecialKind, str]] = []
+        self.extractors: list[tuple[int, Extractor]] = []
+        self.inputs: list[Input] = []
+        self.steps: list[_Step] = []
+        self.cache: dict[Callable[..., Any], int] = {}
+        self.visiting: list[Callable[..., Any]] = []
+        self.reads: Reads = None
+        self.keys: dict[tuple[str, str], Input] = {}
+
+    def build(self) -> Graph:
+        target_args = self.visit(self.plan.signature)
+        return Graph(
+            self.size,
+            tuple(self.specials),
+            tuple(self.extractors),
+            self.reads,
+            tuple(self.steps),
+            target_args,
+            tuple(self.inputs),
+            any(s.kind in ("generator", "asyncgen") and not s.app_scoped for s in self.steps),
+        )
+
+    def slot(self) -> int:
+        self.size += 1
+        return self.size - 1
+
+    def visit(self, signature: Signature) -> tuple[tuple[str, int], ...]:
+        args = []
+        for name, arg in signature.arguments:
+            if isinstance(arg, Input):
+                slot = self.add_input(arg, signature)
+            elif isinstance(arg, Special):
+                slot = self.slot()
+                self.specials.append((slot, arg.kind, arg.name))
+            else:
+                slot = self.add_dependency(arg, signature)
+            args.append((name, slot))
+        return tuple(args)
+
+    def add_input(self, inp: Input, signature: Signature) -> int:
+        seen = self.keys.setdefault((inp.location, inp.key), inp)
+        if seen.type != inp.type:
+            raise ConfigurationError(
+                f"{signature.where}, parameter {inp.name!r}: {inp.location} {inp.key!r} is "
+                f"read elsewhere in this route as {seen.type!r}, here as {inp.type!r}"
+            )
+        if seen is inp:
+            self.inputs.append(inp)
+        reads: Reads = {"body": "json", "form": "form"}.get(inp.location)  # type: ignore[assignment]
+        if reads is not None:
+            if self.reads not in (None, reads) or (reads == "json" and self.reads == "json"):
+                raise ConfigurationError(
+                    f"{signature.where}, parameter {inp.name!r}: a route reads one JSON body "
+                    "or form fields, not both, and at most one body parameter"
+                )
+            self.reads = reads
+        slot = self.slot()
+        self.extractors.append((slot, make_extractor(inp)))
+        return slot
+
+    def add_dependency(self, needs: Needs, signature: Signature) -> int:
+        injector = self.plan.injector
+        provider = injector.overrides.get(needs.provider, needs.provider)
+        cached = self.cache.get(provider) if needs.dependency.use_cache else None
+        if cached is not None:
+            return cached
+        if provider in self.visiting:
+            chain = " -> ".join(getattr(p, "__qualname__", repr(p)) for p in self.visiting)
+            raise ConfigurationError(f"Dependency cycle: {chain} -> {provider.__qualname__}")
+        if needs.dependency.scope == "app":
+            # Checked now so that a request-bound app-scoped provider fails at startup.
+            injector._plan_for_call(provider, role="app-scoped provider")
+            slot = self.slot()
+            self.steps.append(_Step(slot, provider, "coroutine", False, (), True))
+        else:
+            sub = read_signature(
+                provider,
+                connection=self.plan.connection,
+                specials=self.plan.specials,
+                path_names=self.plan.path_names,
+                methods=self.plan.methods,
+                role="provider",
+                require_path_names=False,
+            )
+            self.visiting.append(provider)
+            args = self.visit(sub)
+            self.visiting.pop()
+            slot = self.slot()
+            self.steps.append(_Step(slot, provider, sub.kind, needs.dependency.thread, args, False))
+        if needs.dependency.use_cache:
+            self.cache[provider] = slot
+        return slot
+
+
+# -- running a graph -----------------------------------------------------------------------
+
+
+async def _read_payload(conn: Any, reads: Reads) -> Any:
+    if reads == "form":
+        return await conn.form()
+    media_type = conn.content_type[0]
+    body = await conn.body()
+    if not body:
+        return EMPTY_BODY
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise UnsupportedMediaType("Expected an application/json body")
+    check_json_depth(body, conn.config.max_json_depth)
+    return body
+
+
+async def resolve(
+    graph: Graph, conn: Any, exits: list[Any] | None, given: Mapping[str, Any], injector: Injector
+) -> list[Any]:
+    """Fill the graph's slots for one call; raise 422 listing every invalid input."""
+    values: list[Any] = [None] * graph.size
+    if graph.specials:
+        _fill_specials(graph, values, conn, given, injector)
+    payload = await _read_payload(conn, graph.reads) if graph.reads is not None else None
+    errors: list[FieldError] | None = None
+    for slot, extract in graph.extractors:
+        try:
+            values[slot] = extract(conn, payload)
+        except Invalid as exc:
+            errors = exc.errors if errors is None else errors + exc.errors
+    if errors:
+        raise RequestValidationError(errors)
+    for step in graph.steps:
+        if step.app_scoped:
+            values[step.slot] = await injector.app_value(step.func)
+            continue
+        kwargs = {name: values[slot] for name, slot in step.args}
+        try:
+            value, gen = await _call(step.func, step.kind, step.thread, kwargs)
+        except BaseException as exc:
+            if exits:
+                await close_exits(exits, exc)
+                exits.clear()
+            raise
+        if gen is not None and exits is not None:
+            exits.append(gen)
+        values[step.slot] = value
+    return values
+
+
+def _fill_specials(
+    graph: Graph, values: list[Any], conn: Any, given: Mapping[str, Any], injector: Injector
+) -> None:
+    for slot, kind, name in graph.specials:
+        if kind == "connection":
+            values[slot] = conn
+        elif kind == "app":
+            values[slot] = injector.app
+        elif name in given:
+            values[slot] = given[name]
+        else:
+            raise TypeError(f"missing argument {name!r}")
+
+
+async def _call(
+    func: Callable[..., Any], kind: Kind, thread: bool, kwargs: dict[str, Any]
+) -> tuple[Any, Any]:
+    """Call a provider; return its value and the generator to close later (or None)."""
+    if kind == "coroutine":
+        return await func(**kwargs), None
+    if kind == "asyncgen":
+        agen = func(**kwargs)
+        return await agen.__anext__(), agen
+    if kind == "generator":
+        gen = func(**kwargs)
+        value = await run_in_thread(next, gen) if thread else next(gen)
+        return value, gen
+    if thread:
+        return await run_in_thread(func, **kwargs), None
+    return func(**kwargs), None
+
+
+async def close_exits(exits: list[Any], exc: BaseException | None) -> None:
+    """Finish generator providers, newest first, throwing ``exc`` in when given.
+
+    A provider that re-raises the thrown exception is fine; any other error in
+    a teardown is logged (the response is already decided) and the others still run.
+    """
+    for gen in reversed(exits):
+        try:
+            await _finish(gen, exc)
+        except Exception as error:
+            if error is not exc:
+                logger.error("Error tearing down dependency %r", gen, exc_info=error)
+
+
+async def _finish(gen: Any, exc: BaseException | None) -> None:
+    if hasattr(gen, "__anext__"):
+        try:
+            if exc is None:
+                await gen.__anext__()
+            else:
+                await gen.athrow(exc)
+        except StopAsyncIteration:
+            return
+        await gen.aclose()
+        raise RuntimeError(f"Provider {gen!r} yielded more than once")
+    try:
+        if exc is None:
+            next(gen)
+        else:
+            gen.throw(exc)
+    except StopIteration:
+        return
+    gen.close()
+    raise RuntimeError(f"Provider {gen!r} yielded more than once")

@@ -1,0 +1,138 @@
+"""Turning a handler's return value into a response, as its return annotation says.
+
+``-> Item`` means the body is an ``Item``: a value of exactly that type is
+encoded as is, anything else (a subclass with more fields, a dict, an ORM row)
+is converted to ``Item`` first, which drops undeclared fields, so a handler
+cannot leak a field its signature does not promise. A value that cannot become
+an ``Item`` is a server bug: 500, logged.
+"""
+
+from __future__ import annotations
+
+import functools
+import types
+import typing
+from collections.abc import AsyncIterable, Callable, Iterable
+from typing import Any
+
+import msgspec
+
+from satchel.encoding import json_encode
+from satchel.errors import ConfigurationError
+from satchel.responses import JSONResponse, PlainTextResponse, Response
+from satchel.typeforms import is_pydantic, split_annotated
+
+__all__ = [
+    "ResponseValidationError",
+    "Serializer",
+    "response_type",
+    "serializer_for",
+    "to_response",
+]
+
+Serializer = Callable[[Any], Response]
+
+_TEXT = "text/plain; charset=utf-8"
+_JSON = "application/json"
+_OCTETS = "application/octet-stream"
+# Annotations that keep the plain conversion rules of ``to_response``.
+_UNTYPED: tuple[Any, ...] = (Any, object, str, bytes, type(None), None)
+
+
+class ResponseValidationError(Exception):
+    """A handler returned a value that does not match its return annotation (a 500)."""
+
+
+def response_type(annotation: Any) -> Any | None:
+    """The type a handler's body is documented and filtered as, or None for untyped returns."""
+    bare, _ = split_annotated(annotation)
+    if bare in _UNTYPED or bare is typing.NoReturn:
+        return None
+    if isinstance(bare, type) and issubclass(bare, Response):
+        return None
+    origin = typing.get_origin(bare)
+    if origin in (typing.Union, types.UnionType) and any(
+        isinstance(a, type) and issubclass(a, Response) for a in typing.get_args(bare)
+    ):
+        return None
+    if (
+        origin is not None
+        and isinstance(origin, type)
+        and issubclass(origin, AsyncIterable | Iterable)
+        and not issubclass(origin, list | tuple | set | frozenset | dict)
+    ):
+        return None
+    return annotation
+
+
+def serializer_for(annotation: Any, status_code: int, where: str) -> Serializer:
+    """Build the function that turns return values into responses.
+
+    Raises:
+        ConfigurationError: the annotation names a type that cannot be encoded.
+    """
+    tp = response_type(annotation)
+    if tp is None:
+        if status_code == 200:
+            return to_response
+        return functools.partial(to_response, status_code=status_code)
+    if is_pydantic(tp):
+        # Loaded only for apps that use pydantic models.
+        from satchel.pydantic_validation import PydanticSerializer
+
+        return _typed(PydanticSerializer(tp), status_code)
+    try:
+        msgspec.json.Decoder(tp)
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(
+            f"{where}: the return annotation {annotation!r} cannot be serialized: {exc}"
+        ) from None
+    exact = split_annotated(tp)[0] if isinstance(split_annotated(tp)[0], type) else None
+    encode = msgspec.json.Encoder().encode
+
+    def dump(value: Any) -> bytes:
+        if type(value) is exact:
+            return encode(value)
+        try:
+            return encode(msgspec.convert(value, tp, from_attributes=True))
+        except msgspec.ValidationError as exc:
+            raise ResponseValidationError(
+                f"{where} returned a value that is not a {annotation!r}: {exc}"
+            ) from None
+
+    return _typed(dump, status_code)
+
+
+def _typed(dump: Callable[[Any], bytes], status_code: int) -> Serializer:
+    def serialize(value: Any) -> Response:
+        if isinstance(value, Response):
+            return value
+        return JSONResponse.make(dump(value), status_code, _JSON)
+
+    return serialize
+
+
+def to_response(value: Any, status_code: int = 200) -> Response:
+    """Turn a handler's return value into a Response.
+
+    ``str`` becomes text/plain, ``bytes`` application/octet-stream, ``None``
+    an empty 204 (or ``status_code`` if set), a Response passes through, and
+    anything else (dict, list, msgspec Struct, dataclass, ...) is JSON.
+
+    >>> to_response({"id": 1}).body, to_response("hi").headers["content-type"]
+    (b'{"id":1}', 'text/plain; charset=utf-8')
+    """
+    kind = type(value)
+    if kind is str:
+        return PlainTextResponse.make(value.encode(), status_code, _TEXT)
+    if isinstance(value, Response):
+        return value
+    if kind is bytes:
+        return Response.make(value, status_code, _OCTETS)
+    if value is None:
+        return Response.make(b"", 204 if status_code == 200 else status_code, None)
+    if isinstance(value, str):  # str subclasses (enums, slugs, ...)
+        return PlainTextResponse.make(str(value).encode(), status_code, _TEXT)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return Response.make(bytes(value), status_code, _OCTETS)
+    return JSONResponse.make(json_encode(value), status_code, _JSON)

@@ -1,0 +1,182 @@
+"""Validation of request inputs against type hints, and the 422 answer when they fail.
+
+A :class:`Validator` is built once per parameter at startup. Valid input takes
+msgspec's single pass; only invalid input pays for the second look that finds
+*every* failing field (msgspec itself stops at the first), so a client can fix
+them all at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import msgspec
+
+from satchel.errors import BadRequest, UnprocessableEntity
+from satchel.params import Location
+from satchel.typeforms import model_fields, sequence_item, split_annotated
+
+__all__ = [
+    "MAX_REPORTED_ERRORS",
+    "FieldError",
+    "Invalid",
+    "MsgspecValidator",
+    "RequestValidationError",
+    "Validator",
+    "explain",
+    "join_name",
+]
+
+#: A hostile body with a million bad items gets this many errors back, not a million.
+MAX_REPORTED_ERRORS = 50
+
+
+class FieldError(msgspec.Struct, frozen=True):
+    """One failing input in a 422 response.
+
+    Attributes:
+        location: ``path``, ``query``, ``header``, ``cookie``, ``body`` or ``form``.
+        name: The parameter's name on the wire; inside a body, the field's path
+            (``items[0].price``), or ``""`` for the body as a whole.
+        message: What is wrong, e.g. ``Expected `int` >= 1``.
+    """
+
+    location: str
+    name: str
+    message: str
+
+
+class RequestValidationError(UnprocessableEntity):
+    """422: the request's inputs do not match the handler's types.
+
+    The problem+json body lists every failing field::
+
+        {"type": "about:blank", "title": "Unprocessable Content", "status": 422,
+         "detail": "2 invalid request fields",
+         "errors": [{"location": "query", "name": "limit", "message": "Expected `int` <= 100"},
+                    {"location": "body", "name": "price", "message": "Expected `float` > 0"}]}
+    """
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        self.errors = errors[:MAX_REPORTED_ERRORS]
+        count = len(errors)
+        super().__init__(f"{count} invalid request field{'s' if count != 1 else ''}")
+
+    def problem_members(self) -> dict[str, Any]:
+        return {"errors": self.errors}
+
+
+class Invalid(Exception):
+    """Raised by validators; the plan gathers these into one RequestValidationError."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+class Validator(Protocol):
+    """Turns raw input into a value of one type, raising :class:`Invalid` when it cannot."""
+
+    def decode_json(self, data: bytes) -> Any:
+        """Decode and validate a JSON document (400 when it is not JSON at all)."""
+
+    def convert(self, value: Any) -> Any:
+        """Validate decoded data: strings from a query or form, or JSON-like builtins."""
+
+
+class MsgspecValidator:
+    """Validation by msgspec: Structs, dataclasses, TypedDicts, scalars and containers."""
+
+    __slots__ = ("_decoder", "_location", "_name", "_strict", "_type")
+
+    def __init__(self, tp: Any, location: Location, name: str, *, lax: bool) -> None:
+        self._type = tp
+        self._location = location
+        self._name = name
+        self._strict = not lax
+        self._decoder = msgspec.json.Decoder(tp)  # raises TypeError for unsupported types
+
+    def decode_json(self, data: bytes) -> Any:
+        try:
+            return self._decoder.decode(data)
+        except msgspec.ValidationError:
+            pass
+        except msgspec.DecodeError as exc:
+            raise BadRequest(f"Malformed JSON: {exc}") from None
+        raw = msgspec.json.decode(data)  # well-formed: the typed decoder got past syntax
+        raise Invalid(explain(raw, self._type, self._location, self._name, strict=True))
+
+    def convert(self, value: Any) -> Any:
+        try:
+            return msgspec.convert(value, self._type, strict=self._strict)
+        except msgspec.ValidationError:
+            pass
+        raise Invalid(explain(value, self._type, self._location, self._name, strict=self._strict))
+
+
+def explain(
+    value: Any, tp: Any, location: Location, name: str, *, strict: bool
+) -> list[FieldError]:
+    """List every failing field of ``value`` against ``tp`` (at most MAX_REPORTED_ERRORS).
+
+    Walks models and sequences so that each bad field is named, and falls back
+    to msgspec's own first error when the fault is not in one field (a wrong
+    union member, a failing ``__post_init__``).
+    """
+    errors: list[FieldError] = []
+    _explain(value, tp, location, name, strict, errors)
+    return errors
+
+
+def _explain(
+    value: Any, tp: Any, location: Location, name: str, strict: bool, errors: list[FieldError]
+) -> None:
+    if len(errors) >= MAX_REPORTED_ERRORS:
+        return
+    try:
+        msgspec.convert(value, tp, strict=strict)
+    except msgspec.ValidationError as exc:
+        first = str(exc)
+    else:
+        return
+    before = len(errors)
+    fields = model_fields(tp) if isinstance(value, dict) else None
+    item = sequence_item(tp) if isinstance(value, list) else None
+    if fields is not None:
+        for field in fields:
+            key_name = join_name(name, field.key)
+            if field.key in value:
+                _explain(value[field.key], field.type, location, key_name, strict, errors)
+            elif field.required:
+                errors.append(FieldError(location, key_name, "Field required"))
+    elif item is not None and _item_constraints_only(tp):
+        for index, element in enumerate(value):
+            _explain(element, item, location, f"{name}[{index}]", strict, errors)
+            if len(errors) >= MAX_REPORTED_ERRORS:
+                return
+    if len(errors) == before:
+        message, at = _split_message(first)
+        errors.append(FieldError(location, join_name(name, at), message))
+
+
+def _item_constraints_only(tp: Any) -> bool:
+    # A list with its own constraints (max_length=3) can fail as a whole; its items
+    # are only worth walking when no list-level constraint exists.
+    return not split_annotated(tp)[1]
+
+
+def _split_message(text: str) -> tuple[str, str]:
+    """``"Expected `int` - at `$.a[0]`"`` -> ``("Expected `int`", "a[0]")``."""
+    message, sep, at = text.rpartition(" - at `$")
+    if not sep:
+        return text, ""
+    return message, at.rstrip("`").removeprefix(".")
+
+
+def join_name(base: str, key: str) -> str:
+    """Join a field path: ``join_name("items[0]", "price") == "items[0].price"``."""
+    if not key:
+        return base
+    if not base or key.startswith("["):
+        return base + key
+    return f"{base}.{key}"
