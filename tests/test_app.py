@@ -30,7 +30,7 @@ ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
 
 
 def _app(**settings: Any) -> App[Any]:
-    app = App(settings=Settings(**settings))
+    app = App(settings=Settings(**settings), openapi=None)
 
     @app.get("/")
     async def index() -> str:
@@ -325,7 +325,7 @@ def test_routes_info_lists_every_route() -> None:
 
 
 def test_websocket_routes_are_registered_and_named() -> None:
-    app = App(settings=Settings())
+    app = App(settings=Settings(), openapi=None)
     chat = Router(prefix="/chat", name="chat")
 
     @chat.websocket("/{room}", name="room")

@@ -29,7 +29,7 @@ APP_SOURCE = """
 from satchel import App, Router, Settings
 from satchel.websockets import WebSocket
 
-app = App(settings=Settings())
+app = App(settings=Settings(), openapi=None)
 api = Router(prefix="/api", name="api")
 
 
@@ -180,7 +180,7 @@ def test_routes_json(app_module: AppModule) -> None:
 
 def test_routes_of_an_app_without_routes(app_module: AppModule) -> None:
     name = app_module.add(
-        "empty", "from satchel import App, Settings\napp = App(settings=Settings())\n"
+        "empty", "from satchel import App, Settings\napp = App(settings=Settings(), openapi=None)\n"
     )
     assert invoke("routes", name).output == "No routes.\n"
     assert invoke("routes", "--json", name).output == "[]\n"

@@ -32,7 +32,7 @@ def _tag(label: str) -> Any:
 
 
 def _nested_app() -> App[Any]:
-    app = App(settings=Settings(), middleware=[_tag("app")])
+    app = App(settings=Settings(), middleware=[_tag("app")], openapi=None)
     api = Router(prefix="/api", name="api", middleware=[_tag("api")])
     users = Router(prefix="/users", name="users", middleware=[_tag("users")])
     admin = Router(name="admin")

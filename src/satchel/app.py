@@ -37,6 +37,7 @@ from satchel.threads import run_in_thread
 from satchel.typeforms import split_annotated
 
 if TYPE_CHECKING:
+    from satchel.openapi import OpenAPIConfig
     from satchel.websockets import WebSocketCall
 
 __all__ = ["SECURITY_HEADERS", "App", "RouteInfo", "State"]
@@ -59,6 +60,13 @@ SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
         "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
     ),
 )
+
+
+class _Default:
+    """The default of a parameter whose real default is loaded lazily."""
+
+
+_DEFAULT = _Default()
 
 
 class State(SimpleNamespace):
@@ -112,6 +120,8 @@ class App(Router, Generic[StateT]):
             malformed path or a Host outside ``allowed_hosts``).
         security_headers: Send the default security headers
             (``SECURITY_HEADERS``) on every response that does not set them.
+        openapi: How the app documents itself (``satchel.openapi.OpenAPIConfig``);
+            the default serves ``/openapi.json`` and ``/docs``; None switches both off.
 
     >>> app = App(settings=Settings())
     >>> @app.get("/")
@@ -129,6 +139,7 @@ class App(Router, Generic[StateT]):
         lifespan: Lifespan | None = None,
         middleware: Iterable[Middleware] = (),
         security_headers: bool = True,
+        openapi: OpenAPIConfig | _Default | None = _DEFAULT,
     ) -> None: ...
     @overload
     def __init__(
@@ -140,6 +151,7 @@ class App(Router, Generic[StateT]):
         lifespan: Lifespan | None = None,
         middleware: Iterable[Middleware] = (),
         security_headers: bool = True,
+        openapi: OpenAPIConfig | _Default | None = _DEFAULT,
     ) -> None: ...
     def __init__(
         self,
@@ -150,6 +162,7 @@ class App(Router, Generic[StateT]):
         lifespan: Lifespan | None = None,
         middleware: Iterable[Middleware] = (),
         security_headers: bool = True,
+        openapi: OpenAPIConfig | _Default | None = _DEFAULT,
     ) -> None:
         super().__init__(middleware=middleware)
         self.settings = settings if settings is not None else Settings.from_env()
@@ -181,8 +194,18 @@ class App(Router, Generic[StateT]):
         ]
         self.request_config = _request_config(self.settings)
         self.injector = Injector({App: "app"}, app=self)
+        self._openapi = openapi
         self.asgi: ASGIApp = serve_asgi(self)
         self._rsgi = RSGIServer(self)
+
+    @property
+    def openapi_config(self) -> OpenAPIConfig | None:
+        """How the app documents itself (None: it does not)."""
+        if isinstance(self._openapi, _Default):
+            from satchel.openapi import OpenAPIConfig
+
+            self._openapi = OpenAPIConfig()
+        return self._openapi
 
     @property
     def dependency_overrides(self) -> DependencyOverrides:
@@ -234,6 +257,12 @@ class App(Router, Generic[StateT]):
             return
         if self._build_error is not None:
             raise self._build_error
+        config = self.openapi_config
+        if config is not None and not self._frozen:
+            # Loaded only by apps that document themselves (the default).
+            from satchel.openapi.routes import install
+
+            install(self, config)
         self.freeze()
         try:
             self._compile_router(self, "", (), (), [], {})
