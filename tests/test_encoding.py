@@ -76,3 +76,12 @@ def test_depth_scan_is_linear_for_unclosed_strings() -> None:
     with pytest.raises(BadRequest):
         json_decode(body)
     assert time.perf_counter() - started < 2.0  # generous: linear is milliseconds
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [(b'"\xff"', "not valid UTF-8"), (b"1e999", "Number out of range")],
+)
+def test_undecodable_json_is_a_400(body: bytes, reason: str) -> None:
+    with pytest.raises(BadRequest, match=reason):
+        json_decode(body)

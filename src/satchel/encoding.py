@@ -47,6 +47,10 @@ def json_decode(data: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
         return _decoder.decode(raw)
     except msgspec.DecodeError as exc:
         raise BadRequest(f"Malformed JSON: {exc}") from None
+    except msgspec.ValidationError as exc:  # a number too large even for a float
+        raise BadRequest(f"Unreadable JSON: {exc}") from None
+    except UnicodeDecodeError:
+        raise BadRequest("Malformed JSON: a string is not valid UTF-8") from None
 
 
 def check_json_depth(raw: bytes, max_depth: int) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from satchel.signatures import Input
-from satchel.typeforms import sequence_item, split_optional
+from satchel.typeforms import model_fields, sequence_item, split_annotated, split_optional
 from satchel.validation import FieldError, Invalid
 
 __all__ = ["EMPTY_BODY", "Extractor", "make_extractor"]
@@ -55,8 +55,10 @@ def _default(inp: Input) -> Callable[[], Any]:
 
 def _path(inp: Input) -> Extractor:
     key = inp.key
-    if inp.param.meta is None:
+    if inp.type in _PLAIN_STRINGS:
         return lambda conn, payload: conn.path_params[key]
+    # Converted by the route's converter, which the handler's annotation chose; a
+    # dependency reading the same parameter may want another type.
     convert = inp.validator.convert  # type: ignore[union-attr]
     return lambda conn, payload: convert(conn.path_params[key])
 
@@ -101,40 +103,65 @@ def _many_cookie(cookies: Any, key: str, default: Callable[[], Any], convert: An
     return default() if value is None else convert([value])
 
 
-def _string(value: Any, inp: Input) -> Any:
+def _string(value: Any, inp: Input, key: str | None = None) -> Any:
     # Form values are text or UploadFile; uploads stay unimported until a form is parsed.
     if not isinstance(value, str):
-        raise Invalid([FieldError(inp.location, inp.key, "Expected a text field, got a file")])
+        name = inp.key if key is None else key
+        raise Invalid([FieldError(inp.location, name, "Expected a text field, got a file")])
     return value
 
 
-def _strings(values: list[Any], inp: Input) -> list[Any]:
-    return [_string(v, inp) for v in values]
+def _strings(values: list[Any], inp: Input, key: str | None = None) -> list[Any]:
+    return [_string(v, inp, key) for v in values]
 
 
 def _gathered(inp: Input) -> Extractor:
     """A model whose fields are separate query parameters, headers, cookies or form fields."""
     source, convert = _source(inp), inp.validator.convert  # type: ignore[union-attr]
     fields = inp.fields or ()
-    many = {f.key for f in fields if sequence_item(f.type) is not None}
-    keys = [f.key for f in fields]
+    many = {f.key for f in fields if _is_sequence(f.type)}
+    # Wire names (``x-request-id``) differ from the model's keys (``x_request_id``) for headers.
+    model_keys = {f.key: m.key for f, m in zip(fields, model_fields(inp.type) or (), strict=True)}
+    wire_names = {m: w for w, m in model_keys.items() if m != w}
     cookies = inp.location == "cookie"
+    absent = None if inp.required else _default(inp)
 
     def extract(conn: Any, payload: Any) -> Any:
         values = source(conn, payload)
         data: dict[str, Any] = {}
-        for key in keys:
+        for key, model_key in model_keys.items():
             if key in many and not cookies:
                 found = values.getall(key)
                 if found:
-                    data[key] = _strings(found, inp)
+                    data[model_key] = _strings(found, inp, key)
             else:
                 value = values.get(key)
                 if value is not None:
-                    data[key] = [value] if key in many else _string(value, inp)
-        return convert(data)
+                    data[model_key] = [value] if key in many else _string(value, inp, key)
+        if not data and absent is not None:
+            # None of the model's fields was sent: the parameter's own default applies.
+            return absent()
+        if not wire_names:
+            return convert(data)
+        try:
+            return convert(data)
+        except Invalid as exc:
+            raise Invalid([_on_wire(error, wire_names) for error in exc.errors]) from None
 
     return extract
+
+
+def _is_sequence(tp: Any) -> bool:
+    return sequence_item(split_optional(split_annotated(tp)[0])[0]) is not None
+
+
+def _on_wire(error: FieldError, wire_names: dict[str, str]) -> FieldError:
+    """Name ``error`` by the header it came from (``x_tags[0]`` -> ``x-tags[0]``)."""
+    head = error.name.partition("[")[0]
+    wire = wire_names.get(head)
+    if wire is None:
+        return error
+    return FieldError(error.location, wire + error.name[len(head) :], error.message)
 
 
 def _body(inp: Input) -> Extractor:
@@ -152,7 +179,7 @@ def _body(inp: Input) -> Extractor:
 
 def _files(inp: Input) -> Extractor:
     key, default = inp.key, _default(inp)
-    many = sequence_item(split_optional(inp.type)[0]) is not None
+    many = _is_sequence(inp.type)
 
     def extract(conn: Any, payload: Any) -> Any:
         found = payload.getall(key)

@@ -9,7 +9,6 @@ dependencies runs the injector's graph (:mod:`satchel.injection`).
 
 from __future__ import annotations
 
-import typing
 from collections.abc import Awaitable, Callable, Collection
 from functools import partial
 from typing import Any
@@ -19,7 +18,7 @@ from satchel.injection import Injector, Plan, close_exits, resolve
 from satchel.requests import Request
 from satchel.responses import Response
 from satchel.serialization import Serializer, serializer_for, to_response
-from satchel.signatures import Input, Signature, Special, describe
+from satchel.signatures import Input, Signature, Special, describe, type_hints
 from satchel.threads import run_in_thread
 
 __all__ = [
@@ -38,7 +37,7 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 def handler_hints(handler: Handler) -> dict[str, Any]:
     """Return the resolved type hints of ``handler``, with a clear error on failure."""
     try:
-        return typing.get_type_hints(handler, include_extras=True)
+        return type_hints(handler)
     except Exception as exc:
         raise ConfigurationError(
             f"Cannot resolve the type hints of handler {describe(handler)}: {exc}"

@@ -18,6 +18,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from msgspec import NODEFAULT
+
+from satchel.datastructures import MultiDict
 from satchel.encoding import check_json_depth
 from satchel.errors import ConfigurationError, UnsupportedMediaType
 from satchel.extractors import EMPTY_BODY, Extractor, make_extractor
@@ -58,7 +61,7 @@ class Graph:
     """A compiled call: where each value comes from and in which order providers run."""
 
     size: int
-    specials: tuple[tuple[int, SpecialKind, str], ...]
+    specials: tuple[tuple[int, Special], ...]
     extractors: tuple[tuple[int, Extractor], ...]
     reads: Reads
     steps: tuple[_Step, ...]
@@ -155,9 +158,10 @@ class Injector:
     async def call(self, func: Callable[..., Any], /, **given: Any) -> Any:
         """Call ``func`` with its ``Depends`` parameters resolved, outside any request.
 
-        Parameters without a marker are taken from ``given``; generator providers
-        are torn down when the call returns. This is how CLI commands and
-        background jobs share the app's providers (and its overrides).
+        Parameters without a marker are taken from ``given`` (or keep their
+        defaults); generator providers are torn down when the call returns.
+        This is how CLI commands and background jobs share the app's providers
+        (and its overrides).
         """
         plan = self._plan_for_call(func, role="function")
         if plan.signature.kind in ("generator", "asyncgen"):
@@ -289,7 +293,7 @@ class _Builder:
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
         self.size = 0
-        self.specials: list[tuple[int, SpecialKind, str]] = []
+        self.specials: list[tuple[int, Special]] = []
         self.extractors: list[tuple[int, Extractor]] = []
         self.inputs: list[Input] = []
         self.steps: list[_Step] = []
@@ -300,6 +304,14 @@ class _Builder:
 
     def build(self) -> Graph:
         target_args = self.visit(self.plan.signature)
+        # A path parameter may be taken by the handler or by any of its dependencies.
+        taken = {inp.key for inp in self.inputs if inp.location == "path"}
+        missing = set(self.plan.path_names) - taken
+        if missing:
+            raise ConfigurationError(
+                f"{self.plan.signature.where} does not take path parameter(s) {sorted(missing)}, "
+                "nor do its dependencies"
+            )
         return Graph(
             self.size,
             tuple(self.specials),
@@ -322,7 +334,7 @@ class _Builder:
                 slot = self.add_input(arg, signature)
             elif isinstance(arg, Special):
                 slot = self.slot()
-                self.specials.append((slot, arg.kind, arg.name))
+                self.specials.append((slot, arg))
             else:
                 slot = self.add_dependency(arg, signature)
             args.append((name, slot))
@@ -371,7 +383,6 @@ class _Builder:
                 path_names=self.plan.path_names,
                 methods=self.plan.methods,
                 role="provider",
-                require_path_names=False,
             )
             self.visiting.append(provider)
             args = self.visit(sub)
@@ -388,6 +399,9 @@ class _Builder:
 
 async def _read_payload(conn: Any, reads: Reads) -> Any:
     if reads == "form":
+        if "content-type" not in conn.headers and not await conn.body():
+            # No form at all, like an empty JSON body: required fields answer 422.
+            return MultiDict[Any]()
         return await conn.form()
     media_type = conn.content_type[0]
     body = await conn.body()
@@ -416,11 +430,11 @@ async def resolve(
     if errors:
         raise RequestValidationError(errors)
     for step in graph.steps:
-        if step.app_scoped:
-            values[step.slot] = await injector.app_value(step.func)
-            continue
-        kwargs = {name: values[slot] for name, slot in step.args}
         try:
+            if step.app_scoped:
+                values[step.slot] = await injector.app_value(step.func)
+                continue
+            kwargs = {name: values[slot] for name, slot in step.args}
             value, gen = await _call(step.func, step.kind, step.thread, kwargs)
         except BaseException as exc:
             if exits:
@@ -428,7 +442,7 @@ async def resolve(
                 exits.clear()
             raise
         if gen is not None and exits is not None:
-            exits.append(gen)
+            exits.append(_InThread(gen) if step.thread and step.kind == "generator" else gen)
         values[step.slot] = value
     return values
 
@@ -436,15 +450,17 @@ async def resolve(
 def _fill_specials(
     graph: Graph, values: list[Any], conn: Any, given: Mapping[str, Any], injector: Injector
 ) -> None:
-    for slot, kind, name in graph.specials:
-        if kind == "connection":
+    for slot, special in graph.specials:
+        if special.kind == "connection":
             values[slot] = conn
-        elif kind == "app":
+        elif special.kind == "app":
             values[slot] = injector.app
-        elif name in given:
-            values[slot] = given[name]
+        elif special.name in given:
+            values[slot] = given[special.name]
+        elif special.default is not NODEFAULT:
+            values[slot] = special.default
         else:
-            raise TypeError(f"missing argument {name!r}")
+            raise TypeError(f"missing argument {special.name!r}")
 
 
 async def _call(
@@ -479,7 +495,17 @@ async def close_exits(exits: list[Any], exc: BaseException | None) -> None:
                 logger.error("Error tearing down dependency %r", gen, exc_info=error)
 
 
+@dataclass(frozen=True, slots=True)
+class _InThread:
+    """A ``thread=True`` generator provider: its teardown runs in a worker thread too."""
+
+    gen: Any
+
+
 async def _finish(gen: Any, exc: BaseException | None) -> None:
+    if isinstance(gen, _InThread):
+        await run_in_thread(_finish_sync, gen.gen, exc)
+        return
     if hasattr(gen, "__anext__"):
         try:
             if exc is None:
@@ -490,6 +516,10 @@ async def _finish(gen: Any, exc: BaseException | None) -> None:
             return
         await gen.aclose()
         raise RuntimeError(f"Provider {gen!r} yielded more than once")
+    _finish_sync(gen, exc)
+
+
+def _finish_sync(gen: Any, exc: BaseException | None) -> None:
     try:
         if exc is None:
             next(gen)

@@ -150,7 +150,7 @@ class Router:
 
         def decorator(handler: F) -> F:
             self._check_open()
-            name = options.get("name") or handler.__name__
+            name = options.get("name") or _default_name(handler)
             self.routes.append(RouteSpec(path, wanted, handler, name, status_code, False, doc))
             return handler
 
@@ -190,7 +190,9 @@ class Router:
         def decorator(handler: F) -> F:
             self._check_open()
             self.routes.append(
-                RouteSpec(path, ("WEBSOCKET",), handler, name or handler.__name__, websocket=True)
+                RouteSpec(
+                    path, ("WEBSOCKET",), handler, name or _default_name(handler), websocket=True
+                )
             )
             return handler
 
@@ -252,3 +254,12 @@ def _route_doc(options: RouteOptions) -> RouteDoc:
         include_in_schema=options.get("include_in_schema", True),
         security=None if security is None else tuple(security),
     )
+
+
+def _default_name(handler: Callable[..., Any]) -> str:
+    # A callable object or a functools.partial has no __name__ of its own.
+    name = getattr(handler, "__name__", None) or getattr(handler, "func", None)
+    if isinstance(name, str):
+        return name
+    target = name if name is not None else type(handler)
+    return str(getattr(target, "__name__", type(handler).__name__))

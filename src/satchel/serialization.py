@@ -10,6 +10,7 @@ an ``Item`` is a server bug: 500, logged.
 from __future__ import annotations
 
 import functools
+import inspect
 import types
 import typing
 from collections.abc import AsyncIterable, Callable, Iterable
@@ -20,7 +21,7 @@ import msgspec
 from satchel.encoding import json_encode
 from satchel.errors import ConfigurationError
 from satchel.responses import JSONResponse, PlainTextResponse, Response
-from satchel.typeforms import is_pydantic, split_annotated
+from satchel.typeforms import is_pydantic, model_fields, split_annotated
 
 __all__ = [
     "ResponseValidationError",
@@ -36,7 +37,7 @@ _TEXT = "text/plain; charset=utf-8"
 _JSON = "application/json"
 _OCTETS = "application/octet-stream"
 # Annotations that keep the plain conversion rules of ``to_response``.
-_UNTYPED: tuple[Any, ...] = (Any, object, str, bytes, type(None), None)
+_UNTYPED: tuple[Any, ...] = (Any, object, str, bytes, type(None), None, inspect.Signature.empty)
 
 
 class ResponseValidationError(Exception):
@@ -80,7 +81,7 @@ def serializer_for(annotation: Any, status_code: int, where: str) -> Serializer:
         # Loaded only for apps that use pydantic models.
         from satchel.pydantic_validation import PydanticSerializer
 
-        return _typed(PydanticSerializer(tp), status_code)
+        return _typed(_naming(PydanticSerializer(tp), where, annotation), status_code)
     try:
         msgspec.json.Decoder(tp)
     except (TypeError, ValueError) as exc:
@@ -88,19 +89,59 @@ def serializer_for(annotation: Any, status_code: int, where: str) -> Serializer:
             f"{where}: the return annotation {annotation!r} cannot be serialized: {exc}"
         ) from None
     exact = split_annotated(tp)[0] if isinstance(split_annotated(tp)[0], type) else None
+    nested = _nests_models(tp)
     encode = msgspec.json.Encoder().encode
 
     def dump(value: Any) -> bytes:
-        if type(value) is exact:
+        if type(value) is exact and not nested:
             return encode(value)
         try:
-            return encode(msgspec.convert(value, tp, from_attributes=True))
+            checked = msgspec.convert(value, tp, from_attributes=True)
+            if nested:
+                # convert keeps a value of the exact declared type as it is, so a subclass
+                # instance nested in it would keep its extra fields; builtins drop them.
+                builtins = msgspec.to_builtins(checked, builtin_types=(msgspec.Raw,))
+                checked = msgspec.convert(builtins, tp)
+            return encode(checked)
         except msgspec.ValidationError as exc:
             raise ResponseValidationError(
                 f"{where} returned a value that is not a {annotation!r}: {exc}"
             ) from None
 
     return _typed(dump, status_code)
+
+
+def _naming(dump: Callable[[Any], bytes], where: str, annotation: Any) -> Callable[[Any], bytes]:
+    """Report ``dump``'s failures (pydantic's are ValueErrors) as ResponseValidationError."""
+
+    def named(value: Any) -> bytes:
+        try:
+            return dump(value)
+        except ValueError as exc:
+            raise ResponseValidationError(
+                f"{where} returned a value that is not a {annotation!r}: {exc}"
+            ) from None
+
+    return named
+
+
+def _nests_models(tp: Any) -> bool:
+    """Whether a model within ``tp`` has a field that can hold another model."""
+    seen: set[Any] = set()
+
+    def visit(t: Any, in_model: bool) -> bool:
+        bare = split_annotated(t)[0]
+        fields = model_fields(bare)
+        if fields is None:
+            return any(visit(arg, in_model) for arg in typing.get_args(bare) if arg is not ...)
+        if in_model:
+            return True
+        if bare in seen:
+            return False
+        seen.add(bare)
+        return any(visit(f.type, True) for f in fields)
+
+    return visit(tp, False)
 
 
 def _typed(dump: Callable[[Any], bytes], status_code: int) -> Serializer:

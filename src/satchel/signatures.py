@@ -9,6 +9,7 @@ the function and the parameter.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import sys
 import typing
@@ -42,6 +43,7 @@ __all__ = [
     "SpecialKind",
     "describe",
     "read_signature",
+    "type_hints",
     "validator_for",
 ]
 
@@ -87,10 +89,15 @@ class Input:
 
 @dataclass(frozen=True, slots=True)
 class Special:
-    """A value the framework supplies: the connection, the app, or a caller-given value."""
+    """A value the framework supplies: the connection, the app, or a caller-given value.
+
+    Attributes:
+        default: For a caller-given value, the parameter's default (``msgspec.NODEFAULT``: none).
+    """
 
     kind: SpecialKind
     name: str
+    default: Any = msgspec.NODEFAULT
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +125,8 @@ class Signature:
 
 def describe(func: Callable[..., Any]) -> str:
     """``module.qualname`` of a function, for error messages."""
+    if isinstance(func, functools.partial):
+        return f"partial({describe(func.func)})"
     name = getattr(func, "__qualname__", None) or type(func).__qualname__
     return f"{getattr(func, '__module__', '?')}.{name}"
 
@@ -130,7 +139,6 @@ def read_signature(
     path_names: Collection[str] = (),
     methods: Collection[str] = (),
     role: str = "handler",
-    require_path_names: bool = True,
 ) -> Signature:
     """Read ``func``'s parameters into Inputs, Specials and Needs.
 
@@ -141,28 +149,48 @@ def read_signature(
         path_names: The route's path parameters.
         methods: The route's methods (a body on GET or HEAD is refused).
         role: "handler" or "provider", for messages.
-        require_path_names: Every path parameter must be taken (handlers).
 
     Raises:
         ConfigurationError: naming the function and the parameter at fault.
     """
     where = f"{role} {describe(func)}"
-    target = _call_target(func)
     try:
-        hints = typing.get_type_hints(target, include_extras=True)
-        parameters = inspect.signature(func).parameters.values()
+        hints = type_hints(func)
+        # Keywords a partial binds are given already: never request inputs.
+        bound = func.keywords if isinstance(func, functools.partial) else {}
+        parameters = [p for p in inspect.signature(func).parameters.values() if p.name not in bound]
     except Exception as exc:
         raise ConfigurationError(f"Cannot read the signature of {where}: {exc}") from exc
     reader = _Reader(where, connection, specials, path_names, methods)
     arguments = tuple(
         (param.name, reader.argument(param, hints.get(param.name, NO_HINT))) for param in parameters
     )
-    if require_path_names:
-        reader.check_path_names()
-    return Signature(func, where, _kind(target), arguments, hints.get("return", NO_HINT))
+    return Signature(
+        func, where, _kind(_call_target(func)), arguments, hints.get("return", NO_HINT)
+    )
+
+
+def type_hints(func: Callable[..., Any]) -> dict[str, Any]:
+    """The resolved type hints of what calling ``func`` runs.
+
+    A function's own; a class's ``__init__`` (a Struct's fields); a callable
+    object's ``__call__``; the function inside a ``functools.partial``.
+
+    Raises:
+        Exception: whatever ``typing.get_type_hints`` raises for unresolvable hints.
+    """
+    while isinstance(func, functools.partial):
+        func = func.func
+    hints = typing.get_type_hints(_call_target(func), include_extras=True)
+    if inspect.isclass(func) and is_model(func):
+        # A Struct's __init__ carries no annotations: its fields do.
+        hints = {**typing.get_type_hints(func, include_extras=True), **hints}
+    return hints
 
 
 def _call_target(func: Callable[..., Any]) -> Callable[..., Any]:
+    if isinstance(func, functools.partial):
+        return _call_target(func.func)
     if inspect.isclass(func):
         return func.__init__
     if inspect.isfunction(func) or inspect.ismethod(func):
@@ -195,7 +223,6 @@ class _Reader:
         self.specials = specials
         self.path_names = path_names
         self.methods = methods
-        self.seen_path: set[str] = set()
         self.seen_keys: dict[tuple[str, str], str] = {}
 
     def fail(self, name: str, message: str) -> ConfigurationError:
@@ -217,21 +244,25 @@ class _Reader:
             if marker is not None:
                 raise self.fail(name, f"a {special} cannot take {marker.location} options")
             return Special(special, name)
-        if self.connection == "none":
-            return Special("given", name)
         # A marker used as the default carries the default; one in Annotated does not.
-        default = marker.default if marker is param.default else param.default
+        default = param.default
+        if marker is not None and marker is default:
+            default = marker.default
         if default is inspect.Parameter.empty:
             default = msgspec.NODEFAULT
+        if self.connection == "none":
+            return Special("given", name, default)
         return self._input(name, bare, marker, default)
 
     def _needs(self, name: str, marker: Dependency, bare: Any) -> Needs:
         provider = marker.provider if marker.provider is not None else bare
-        if not callable(provider) or provider is NO_HINT:
+        implicit_ok = inspect.isclass(bare) and bare is not Any and bare is not NO_HINT
+        if not callable(provider) or (marker.provider is None and not implicit_ok):
             raise self.fail(name, "Depends() without a provider needs a class annotation")
         return Needs(marker, provider)
 
     def _special(self, bare: Any) -> SpecialKind | None:
+        bare = typing.get_origin(bare) or bare  # App[MyState] is an App
         if not isinstance(bare, type):
             return None
         for cls, kind in self.specials.items():
@@ -261,6 +292,10 @@ class _Reader:
             return Input(name, location, key, bare, required, default, param, is_file=True)
         tp = _constrained(bare, param)
         fields = self._gathered_fields(name, bare, location)
+        if fields is None and location not in ("body", "path") and not _is_text_type(bare):
+            raise self.fail(
+                name, f"a {location} value is text: {bare!r} must be a scalar or a list of them"
+            )
         multiple = fields is None and _is_scalar_sequence(bare) and location != "body"
         try:
             # Errors inside a body or a gathering model are named by the field's path.
@@ -278,7 +313,6 @@ class _Reader:
                 raise self.fail(
                     name, f"is a path parameter; it cannot be read from the {marker.location}"
                 )
-            self.seen_path.add(name)
             return "path"
         if marker is not None:
             if marker.location == "path":
@@ -325,13 +359,6 @@ class _Reader:
             )
         return tuple(fields)
 
-    def check_path_names(self) -> None:
-        missing = set(self.path_names) - self.seen_path
-        if missing:
-            raise ConfigurationError(
-                f"{self.where} does not take path parameter(s) {sorted(missing)}"
-            )
-
 
 def _constrained(bare: Any, param: Param) -> Any:
     meta = param.meta
@@ -357,6 +384,11 @@ def _is_scalar_sequence(tp: Any) -> bool:
     bare, _ = split_optional(split_annotated(tp)[0])
     item = sequence_item(bare)
     return item is not None and is_scalar(item)
+
+
+def _is_text_type(tp: Any) -> bool:
+    """Whether values of ``tp`` can come from a query parameter, header, cookie or form field."""
+    return tp is Any or is_scalar(tp) or _is_scalar_sequence(tp)
 
 
 def _is_body_container(tp: Any) -> bool:

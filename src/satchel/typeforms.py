@@ -96,6 +96,7 @@ def is_scalar(tp: Any) -> bool:
     """Whether a single string (a query value, a header) can hold a value of ``tp``."""
     bare, _ = split_annotated(tp)
     bare, _ = split_optional(bare)
+    bare, _ = split_annotated(bare)  # Optional[Annotated[str, Meta(...)]]
     if get_origin(bare) is Literal:
         return True
     if get_origin(bare) in (Union, types.UnionType):

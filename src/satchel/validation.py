@@ -58,8 +58,10 @@ class RequestValidationError(UnprocessableEntity):
     """
 
     def __init__(self, errors: list[FieldError]) -> None:
-        self.errors = errors[:MAX_REPORTED_ERRORS]
-        count = len(errors)
+        # A handler and its provider may read the same input: report its fault once.
+        unique = list(dict.fromkeys(errors))
+        self.errors = unique[:MAX_REPORTED_ERRORS]
+        count = len(unique)
         super().__init__(f"{count} invalid request field{'s' if count != 1 else ''}")
 
     def problem_members(self) -> dict[str, Any]:
@@ -99,11 +101,21 @@ class MsgspecValidator:
     def decode_json(self, data: bytes) -> Any:
         try:
             return self._decoder.decode(data)
-        except msgspec.ValidationError:
-            pass
-        except msgspec.DecodeError as exc:
+        except msgspec.ValidationError as exc:
+            first = exc
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             raise BadRequest(f"Malformed JSON: {exc}") from None
-        raw = msgspec.json.decode(data)  # well-formed: the typed decoder got past syntax
+        try:
+            # The typed decoder stops at the first bad field: the rest may still be malformed.
+            raw = msgspec.json.decode(data)
+        except msgspec.ValidationError:
+            # A number beyond any Python type: no walk can name more than the first error.
+            message, at = _split_message(str(first))
+            raise Invalid(
+                [FieldError(self._location, join_name(self._name, at), message)]
+            ) from None
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+            raise BadRequest(f"Malformed JSON: {exc}") from None
         raise Invalid(explain(raw, self._type, self._location, self._name, strict=True))
 
     def convert(self, value: Any) -> Any:

@@ -5,12 +5,32 @@ from the compiled routes (the same call plans that validate requests) the
 first time it is asked for, and cached: the app is frozen by then.
 
 >>> from satchel import App
->>> from satchel.openapi import OpenAPIConfig
+>>> from satchel.openapi import OpenAPIConfig, build_openapi
 >>> app = App(openapi=OpenAPIConfig(title="Shop", version="2.0", docs_path=None))
+>>> build_openapi(app)["info"]
+{'title': 'Shop', 'version': '2.0'}
 """
 
 from __future__ import annotations
 
+import importlib as _importlib
+import typing as _typing
+
 from satchel.openapi.config import OpenAPIConfig
 
-__all__ = ["OpenAPIConfig"]
+if _typing.TYPE_CHECKING:
+    from satchel.openapi.schema import build_openapi
+
+__all__ = ["OpenAPIConfig", "build_openapi"]
+
+
+if not _typing.TYPE_CHECKING:  # hidden from type checkers: a typo stays a typing error
+
+    def __getattr__(name: str) -> object:
+        # The schema builder loads on first use: every app imports this package
+        # for its config, few build the document in the same process.
+        if name != "build_openapi":
+            raise AttributeError(f"module 'satchel.openapi' has no attribute {name!r}")
+        value = _importlib.import_module("satchel.openapi.schema").build_openapi
+        globals()[name] = value
+        return value

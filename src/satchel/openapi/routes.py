@@ -22,7 +22,10 @@ def install(app: App[Any], config: OpenAPIConfig) -> None:
 
         @router.get(config.path, include_in_schema=False, name="document")
         async def document() -> Response:
+            # Built on first request, once: the app is frozen by then, so the
+            # document cannot change. (HEAD is answered by this route too.)
             if not cached:
+                # Loaded only when the document is first asked for.
                 from satchel.encoding import json_encode
                 from satchel.openapi.schema import build_openapi
 
