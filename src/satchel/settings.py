@@ -77,6 +77,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
         debug: Debug mode: traceback pages for server errors. Never in production.
         secret_key: Key for signing sessions, CSRF tokens and other values. Redacted in
             ``repr`` and error messages.
+        secret_key_fallbacks: Older keys, still accepted when verifying signatures, so
+            that rotating ``secret_key`` does not log everyone out. Redacted.
         allowed_hosts: Host names (no port) the app answers to: exact names,
             ``.example.com`` for a domain and its subdomains, or ``*``; others get 400.
             Empty: no check.
@@ -94,6 +96,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
         access_log: Log one line per request.
         redirect_slashes: Redirect ``/path/`` to ``/path`` (or back) when only the
             other one is routed.
+        csrf_trusted_origins: Origins (``https://app.example.com``) besides the request's
+            own whose unsafe requests pass the CSRF Origin check.
+        hsts_seconds: ``Strict-Transport-Security`` max-age sent over HTTPS (0: none).
+        hsts_include_subdomains: Add ``includeSubDomains`` to that header.
 
     Example:
         >>> class MySettings(Settings):
@@ -108,6 +114,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
 
     debug: bool = False
     secret_key: str = ""
+    secret_key_fallbacks: list[str] = msgspec.field(default_factory=list)
     allowed_hosts: list[str] = msgspec.field(default_factory=list)
     trusted_proxies: list[str] = msgspec.field(default_factory=list)
     max_body_size: _Positive = defaults.MAX_BODY_SIZE
@@ -119,6 +126,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     spool_max_size: _NonNegative = defaults.SPOOL_MAX_SIZE
     access_log: bool = True
     redirect_slashes: bool = True
+    csrf_trusted_origins: list[str] = msgspec.field(default_factory=list)
+    hsts_seconds: _NonNegative = 31_536_000
+    hsts_include_subdomains: bool = False
 
     def __post_init__(self) -> None:
         """Check values that a type alone cannot.
