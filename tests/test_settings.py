@@ -579,7 +579,10 @@ def test_repr_redacts_secrets() -> None:
     text = repr(settings)
     assert SECRET not in text
     assert SECRET not in str(settings)
-    assert text.startswith("AppSettings(debug=False, secret_key='**********', allowed_hosts=[]")
+    assert text.startswith(
+        "AppSettings(debug=False, secret_key='**********', secret_key_fallbacks=[], "
+        "allowed_hosts=[]"
+    )
     assert "db_password='**********'" in text
     assert "api_token='**********'" in text
     assert "signing='**********'" in text
@@ -591,10 +594,12 @@ def test_repr_redacts_secrets() -> None:
 def test_repr_shows_unset_secret_and_all_fields() -> None:
     text = repr(Settings())
     assert text == (
-        "Settings(debug=False, secret_key='', allowed_hosts=[], trusted_proxies=[], "
+        "Settings(debug=False, secret_key='', secret_key_fallbacks=[], allowed_hosts=[], "
+        "trusted_proxies=[], "
         "max_body_size=2621440, max_upload_size=104857600, max_form_fields=1000, "
         "max_form_files=100, max_part_header_size=16384, max_json_depth=64, "
-        "spool_max_size=1048576, access_log=True, redirect_slashes=True)"
+        "spool_max_size=1048576, access_log=True, redirect_slashes=True, "
+        "csrf_trusted_origins=[], hsts_seconds=31536000, hsts_include_subdomains=False)"
     )
 
 
