@@ -370,3 +370,45 @@ def test_router_chain_sees_automatic_options_and_405() -> None:
     assert wrong.json() == {"error": "wrong method"}
     assert wrong.headers["allow"] == "GET, HEAD, OPTIONS"
     assert seen == ["OPTIONS 204", "DELETE 405"]
+
+
+def test_route_and_router_dependencies_run_before_the_handler() -> None:
+    from satchel import Depends, TooManyRequests
+
+    order: list[str] = []
+
+    def outer() -> None:
+        order.append("router")
+
+    def inner() -> None:
+        order.append("route")
+
+    def refuse() -> None:
+        raise TooManyRequests("slow down", headers={"retry-after": "3"})
+
+    app = App(settings=Settings(), openapi=None)
+    api = Router(prefix="/api", dependencies=[Depends(outer)])
+
+    @api.get("/open", dependencies=[Depends(inner)])
+    def open_() -> str:
+        order.append("handler")
+        return "ok"
+
+    @api.get("/closed", dependencies=[Depends(refuse)])
+    def closed() -> str:
+        order.append("never")
+        return "no"
+
+    app.include(api)
+    assert request(app, "GET", "/api/open").text == "ok"
+    assert order == ["router", "route", "handler"]
+    refused = request(app, "GET", "/api/closed")
+    assert (refused.status_code, refused.headers["retry-after"]) == (429, "3")
+    assert "never" not in order
+
+
+def test_dependencies_take_only_depends_markers() -> None:
+    with pytest.raises(ConfigurationError, match="dependencies takes Depends"):
+        Router().get("/x", dependencies=[print])
+    with pytest.raises(ConfigurationError, match="dependencies takes Depends"):
+        Router(dependencies=[print])

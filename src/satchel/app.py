@@ -26,6 +26,7 @@ from satchel.hosts import AllowedHosts
 from satchel.injection import DependencyOverrides, Injector
 from satchel.limits import FormLimits
 from satchel.middleware import CallNext, Middleware, build_chain
+from satchel.params import Dependency
 from satchel.proxies import ProxyTrust
 from satchel.requests import ClientDisconnected, Request, RequestConfig
 from satchel.responses import PlainTextResponse, RedirectResponse, Response
@@ -194,6 +195,7 @@ class App(Router, Generic[StateT]):
         ]
         self.request_config = _request_config(self.settings)
         self.injector = Injector({App: "app"}, app=self)
+        self._secret_keys: tuple[str, ...] | None = None
         self._openapi = openapi
         self.asgi: ASGIApp = serve_asgi(self)
         self._rsgi = RSGIServer(self)
@@ -206,6 +208,17 @@ class App(Router, Generic[StateT]):
 
             self._openapi = OpenAPIConfig()
         return self._openapi
+
+    @property
+    def secret_keys(self) -> tuple[str, ...]:
+        """Signing keys, newest first: ``secret_key`` then ``secret_key_fallbacks``.
+
+        Without a ``secret_key``, a random key for this process (logged once, on the
+        first use): nothing is ever signed with a known or empty key.
+        """
+        if self._secret_keys is None:
+            self._secret_keys = _secret_keys(self.settings)
+        return self._secret_keys
 
     @property
     def dependency_overrides(self) -> DependencyOverrides:
@@ -265,7 +278,7 @@ class App(Router, Generic[StateT]):
             install(self, config)
         self.freeze()
         try:
-            self._compile_router(self, "", (), (), [], {})
+            self._compile_router(self, "", (), (), (), [], {})
         except Exception as exc:
             self._build_error = exc
             raise
@@ -316,11 +329,13 @@ class App(Router, Generic[StateT]):
         prefix: str,
         names: tuple[str, ...],
         tags: tuple[str, ...],
+        dependencies: tuple[Dependency, ...],
         middleware: list[Middleware],
         handlers: Mapping[ErrorKey, ErrorHandler],
     ) -> None:
         prefix += router.prefix
         tags = (*tags, *router.tags)
+        dependencies = (*dependencies, *router.dependencies)
         if router.name:
             names = (*names, router.name)
         if router is not self:
@@ -329,12 +344,21 @@ class App(Router, Generic[StateT]):
         by_path: dict[str, _PathRoutes] = {}
         for spec in router.routes:
             self._compile_route(
-                spec, prefix + spec.path, names, tags, middleware, handlers, by_path
+                spec,
+                prefix + spec.path,
+                names,
+                tags,
+                (*dependencies, *spec.dependencies),
+                middleware,
+                handlers,
+                by_path,
             )
         for path_routes in by_path.values():
             self._add_path(path_routes)
         for child, child_prefix in router.children:
-            self._compile_router(child, prefix + child_prefix, names, tags, middleware, handlers)
+            self._compile_router(
+                child, prefix + child_prefix, names, tags, dependencies, middleware, handlers
+            )
 
     def _compile_route(
         self,
@@ -342,6 +366,7 @@ class App(Router, Generic[StateT]):
         path: str,
         names: tuple[str, ...],
         tags: tuple[str, ...],
+        dependencies: tuple[Dependency, ...],
         middleware: list[Middleware],
         handlers: Mapping[ErrorKey, ErrorHandler],
         by_path: dict[str, _PathRoutes],
@@ -367,6 +392,7 @@ class App(Router, Generic[StateT]):
             status_code=spec.status_code,
             methods=spec.methods,
             injector=self.injector,
+            dependencies=dependencies,
         )
         self._route_infos.append(
             RouteInfo(
@@ -737,3 +763,14 @@ async def _maybe_await(value: Any) -> Any:
 
 async def _call_hook(hook: Callable[[], Any]) -> None:
     await _maybe_await(hook())
+
+
+def _secret_keys(settings: Settings) -> tuple[str, ...]:
+    """The configured keys, or a random one for this process (signatures then end with it)."""
+    if settings.secret_key:
+        return (settings.secret_key, *settings.secret_key_fallbacks)
+    logging.getLogger("satchel.security").warning(
+        "No secret_key is set: using a random key, so sessions and signed cookies end "
+        "when the process stops. Set SATCHEL_SECRET_KEY."
+    )
+    return (os.urandom(32).hex(), *settings.secret_key_fallbacks)

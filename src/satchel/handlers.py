@@ -9,12 +9,13 @@ dependencies runs the injector's graph (:mod:`satchel.injection`).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from functools import partial
 from typing import Any
 
 from satchel.errors import ConfigurationError
 from satchel.injection import Injector, Plan, close_exits, resolve
+from satchel.params import Dependency
 from satchel.requests import Request
 from satchel.responses import Response
 from satchel.serialization import Serializer, serializer_for, to_response
@@ -71,6 +72,7 @@ def compile_handler(
     status_code: int = 200,
     methods: Collection[str] = ("GET",),
     injector: Injector | None = None,
+    dependencies: Sequence[Dependency] = (),
 ) -> CompiledHandler:
     """Compile ``handler`` into its call plan.
 
@@ -80,6 +82,7 @@ def compile_handler(
         status_code: The status for return values that are not a Response.
         methods: The route's methods (a body parameter on GET is refused).
         injector: The app's injector (a private one when not given).
+        dependencies: Run before the handler, values unused (route and router ``dependencies``).
 
     Raises:
         ConfigurationError: the signature cannot be served; the message names
@@ -92,6 +95,7 @@ def compile_handler(
         specials={Request: "connection"},
         path_names=path_names,
         methods=methods,
+        dependencies=dependencies,
     )
     signature = plan.signature
     if signature.kind in ("generator", "asyncgen"):
@@ -99,7 +103,7 @@ def compile_handler(
             f"{signature.where} is a generator; return a StreamingResponse of it instead"
         )
     serializer = serializer_for(signature.return_type, status_code, signature.where)
-    call = _direct_call(handler, signature)
+    call = None if dependencies else _direct_call(handler, signature)
     is_async = signature.kind == "coroutine"
     if call is not None:
         endpoint = _direct_endpoint(call, is_async, serializer)

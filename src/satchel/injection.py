@@ -13,7 +13,7 @@ providers run once and are torn down when the app shuts down.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Collection, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -24,6 +24,7 @@ from satchel.datastructures import MultiDict
 from satchel.encoding import check_json_depth
 from satchel.errors import ConfigurationError, UnsupportedMediaType
 from satchel.extractors import EMPTY_BODY, Extractor, make_extractor
+from satchel.params import Dependency
 from satchel.signatures import (
     Connection,
     Input,
@@ -99,8 +100,13 @@ class Injector:
         specials: Mapping[type, SpecialKind],
         path_names: Collection[str] = (),
         methods: Collection[str] = (),
+        dependencies: Sequence[Dependency] = (),
     ) -> Plan:
-        """Read ``func``'s signature and compile its graph (kept current with overrides)."""
+        """Read ``func``'s signature and compile its graph (kept current with overrides).
+
+        ``dependencies`` run before ``func``'s own, their values unused (route and
+        router ``dependencies=``).
+        """
         all_specials = {**specials, **self.specials}
         signature = read_signature(
             func,
@@ -109,7 +115,15 @@ class Injector:
             path_names=path_names,
             methods=methods,
         )
-        plan = Plan(self, signature, connection, all_specials, tuple(path_names), tuple(methods))
+        plan = Plan(
+            self,
+            signature,
+            connection,
+            all_specials,
+            tuple(path_names),
+            tuple(methods),
+            tuple(dependencies),
+        )
         self._plans.append(plan)
         return plan
 
@@ -257,6 +271,7 @@ class Plan:
 
     __slots__ = (
         "connection",
+        "dependencies",
         "graph",
         "injector",
         "methods",
@@ -273,8 +288,10 @@ class Plan:
         specials: Mapping[type, SpecialKind],
         path_names: tuple[str, ...],
         methods: tuple[str, ...],
+        dependencies: tuple[Dependency, ...] = (),
     ) -> None:
         self.injector = injector
+        self.dependencies = dependencies
         self.signature = signature
         self.connection = connection
         self.specials = specials
@@ -303,7 +320,12 @@ class _Builder:
         self.keys: dict[tuple[str, str], Input] = {}
 
     def build(self) -> Graph:
-        target_args = self.visit(self.plan.signature)
+        signature = self.plan.signature
+        for dependency in self.plan.dependencies:  # first: a rate limit runs before the rest
+            if dependency.provider is None:
+                raise ConfigurationError(f"{signature.where}: dependencies need a provider")
+            self.add_dependency(Needs(dependency, dependency.provider), signature)
+        target_args = self.visit(signature)
         # A path parameter may be taken by the handler or by any of its dependencies.
         taken = {inp.key for inp in self.inputs if inp.location == "path"}
         missing = set(self.plan.path_names) - taken

@@ -14,6 +14,7 @@ from typing import Any, TypedDict, TypeVar, Unpack
 
 from satchel.errors import ConfigurationError
 from satchel.middleware import Middleware
+from satchel.params import Dependency
 from satchel.requests import Request
 
 __all__ = ["ErrorHandler", "ResponseDoc", "RouteDoc", "RouteOptions", "RouteSpec", "Router"]
@@ -67,14 +68,23 @@ class RouteSpec:
     status_code: int = 200
     websocket: bool = False
     doc: RouteDoc = field(default_factory=RouteDoc)
+    #: Dependencies run before the handler, their values unused (rate limits, permission checks).
+    dependencies: tuple[Dependency, ...] = ()
+    #: Whether unsafe methods of this route get the app's CSRF protection.
+    csrf: bool = True
+    #: Response headers for this route: a value replaces the app's default, None removes it.
+    headers: Mapping[str, str | None] = field(default_factory=dict)
 
 
 class RouteOptions(TypedDict, total=False):
     """Keyword arguments every method decorator takes (``get``, ``post``, ...).
 
     ``name`` names the route for ``url_for``; ``status_code`` is the status of
-    responses built from return values; the rest document the route in OpenAPI
-    (see :class:`RouteDoc`).
+    responses built from return values; ``dependencies`` are ``Depends(...)``
+    markers run before the handler (their values unused); ``csrf=False`` exempts
+    the route from CSRF protection (webhooks signed otherwise); ``headers``
+    replaces (or, with None, removes) default response headers for this route.
+    The rest document the route in OpenAPI (see :class:`RouteDoc`).
     """
 
     name: str | None
@@ -87,6 +97,9 @@ class RouteOptions(TypedDict, total=False):
     responses: Mapping[int, str | ResponseDoc]
     include_in_schema: bool
     security: Iterable[Mapping[str, list[str]]]
+    dependencies: Iterable[Any]
+    csrf: bool
+    headers: Mapping[str, str | None]
 
 
 class Router:
@@ -97,6 +110,8 @@ class Router:
         name: Prepended to route names as ``"name."``, for ``url_for``.
         middleware: Middleware run only for this router's routes (outermost first).
         tags: OpenAPI tags added to every route of this router (and its children).
+        dependencies: ``Depends(...)`` markers run before every handler of this router
+            (and its children), e.g. a rate limit or an authentication check.
 
     >>> api = Router(prefix="/api", name="api")
     >>> @api.get("/ping")
@@ -113,12 +128,14 @@ class Router:
         name: str | None = None,
         middleware: Iterable[Middleware] = (),
         tags: Iterable[str] = (),
+        dependencies: Iterable[Any] = (),
     ) -> None:
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ConfigurationError(f"Router prefix {prefix!r} must start and not end with '/'")
         self.prefix = prefix
         self.name = name
         self.tags = tuple(tags)
+        self.dependencies = _dependencies(dependencies, prefix or "/")
         self.routes: list[RouteSpec] = []
         self.children: list[tuple[Router, str]] = []
         self.middleware: list[Middleware] = list(middleware)
@@ -147,11 +164,25 @@ class Router:
             raise TypeError(f"route() got unexpected keyword argument(s) {sorted(misspelt)}")
         doc = _route_doc(options)
         status_code = options.get("status_code", 200)
+        dependencies = _dependencies(options.get("dependencies", ()), path)
 
         def decorator(handler: F) -> F:
             self._check_open()
             name = options.get("name") or _default_name(handler)
-            self.routes.append(RouteSpec(path, wanted, handler, name, status_code, False, doc))
+            self.routes.append(
+                RouteSpec(
+                    path,
+                    wanted,
+                    handler,
+                    name,
+                    status_code,
+                    False,
+                    doc,
+                    dependencies,
+                    options.get("csrf", True),
+                    dict(options.get("headers", {})),
+                )
+            )
             return handler
 
         return decorator
@@ -240,6 +271,16 @@ class Router:
         self._frozen = True
         for child, _ in self.children:
             child.freeze()
+
+
+def _dependencies(markers: Iterable[Any], where: str) -> tuple[Dependency, ...]:
+    found = tuple(markers)
+    for marker in found:
+        if not isinstance(marker, Dependency):
+            raise ConfigurationError(
+                f"Route {where!r}: dependencies takes Depends(...) markers, got {marker!r}"
+            )
+    return found
 
 
 def _route_doc(options: RouteOptions) -> RouteDoc:
