@@ -1,0 +1,124 @@
+"""A session store in Redis (redis-py's asyncio client), shared by every worker and machine.
+
+Needs the ``redis`` extra (``pip install 'satchel[redis]'``); importing this module
+without it raises ``MissingDependencyError``. ``import satchel.sessions`` does not
+import it: it loads on first use of ``satchel.sessions.RedisStore``.
+
+Each session is one Redis string, ``prefix + key``, written with ``SET ... EX ttl``,
+so Redis itself forgets it when the time is up; there is nothing to purge. When
+Redis cannot be reached, every method raises ``redis.exceptions.ConnectionError``
+(a ``redis.exceptions.RedisError``, not the built-in ``ConnectionError``); the
+request then fails with a server error rather than running without its session.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import cast
+
+from satchel.errors import MissingDependencyError
+
+try:
+    import redis.asyncio as aioredis
+except ImportError as exc:
+    raise MissingDependencyError("redis", "redis") from exc
+
+__all__ = ["DEFAULT_URL", "RedisStore"]
+
+#: Where ``RedisStore()`` connects when given neither ``url`` nor ``client``.
+DEFAULT_URL = "redis://127.0.0.1:6379/0"
+# The session layer's ids are URL-safe base64 (``secrets.token_urlsafe``); anything else
+# is a bug or an attack, and could reach other keys (``*`` in a pattern, another prefix).
+_KEY = re.compile(r"[A-Za-z0-9_-]{1,128}")
+# A Redis that stops answering, or a pool with no free connection, must not hold
+# requests forever. Options in the URL win (``?max_connections=100&timeout=2``).
+_TIMEOUT_S = 5.0
+
+
+class RedisStore:
+    """Server-side sessions in Redis; implements ``SessionStore``.
+
+    Args:
+        url: A redis-py URL (``redis://``, ``rediss://`` for TLS, ``unix://``);
+            defaults to ``DEFAULT_URL``. The connection pool is created on first use:
+            at most 50 connections (``?max_connections=`` in the URL), for which a
+            request waits up to 5 seconds (``?timeout=``).
+        client: A ``redis.asyncio.Redis`` to use instead of ``url``. The caller owns
+            it: ``aclose()`` leaves it open. It must not decode responses; give it a
+            ``BlockingConnectionPool``, or a burst past its ``max_connections`` fails.
+        prefix: Put before every key, keeping sessions apart from other data in
+            the same database.
+
+    Raises:
+        ValueError: Both ``url`` and ``client`` were given, or the client decodes
+            responses (sessions are bytes).
+
+    >>> store = RedisStore("redis://cache.internal:6379/2", prefix="shop:session:")
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        client: aioredis.Redis | None = None,
+        prefix: str = "satchel:session:",
+    ) -> None:
+        if url is not None and client is not None:
+            raise ValueError("give RedisStore a url or a client, not both")
+        if client is not None and client.connection_pool.connection_kwargs.get("decode_responses"):
+            raise ValueError("RedisStore needs a client with decode_responses=False")
+        self.url = DEFAULT_URL if url is None and client is None else url
+        self.prefix = prefix
+        self._owns_client = client is None
+        self._client = client
+
+    def _redis(self) -> aioredis.Redis:
+        if self._client is None:
+            assert self.url is not None  # set whenever the store owns its client
+            # A blocking pool makes a burst of requests wait for a free connection,
+            # where the default pool fails the request past ``max_connections``.
+            pool = aioredis.BlockingConnectionPool.from_url(
+                self.url,
+                timeout=_TIMEOUT_S,
+                socket_timeout=_TIMEOUT_S,
+                socket_connect_timeout=_TIMEOUT_S,
+            )
+            self._client = aioredis.Redis.from_pool(pool)
+        return self._client
+
+    def _name(self, key: str) -> str:
+        if not _KEY.fullmatch(key):
+            # The key itself stays out of the message: it is a credential.
+            raise ValueError("a session key is 1 to 128 characters of A-Z, a-z, 0-9, '-' or '_'")
+        return self.prefix + key
+
+    async def load(self, key: str) -> bytes | None:
+        """The data saved under ``key``, or None when absent or expired."""
+        data = await self._redis().get(self._name(key))
+        return cast("bytes | None", data)  # not str: responses are never decoded (see __init__)
+
+    async def save(self, key: str, data: bytes, ttl: int) -> None:
+        """Save ``data`` under ``key``, replacing it; Redis drops it after ``ttl`` seconds.
+
+        A ``ttl`` under one second keeps nothing: ``key`` is forgotten, as in ``MemoryStore``.
+
+        Raises:
+            ValueError: ``key`` is not a session id.
+        """
+        if ttl < 1:
+            await self.delete(key)
+            return
+        await self._redis().set(self._name(key), data, ex=ttl)
+
+    async def delete(self, key: str) -> None:
+        """Forget ``key`` (no error when absent)."""
+        await self._redis().delete(self._name(key))
+
+    async def aclose(self) -> None:
+        """Close the connections the store opened; it reconnects if used again.
+
+        A client given to the constructor is left open for its owner to close.
+        """
+        if self._owns_client and self._client is not None:
+            client, self._client = self._client, None
+            await client.aclose()

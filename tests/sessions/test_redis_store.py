@@ -1,0 +1,280 @@
+"""RedisStore against a real Redis on 127.0.0.1:6379 (``scripts/services`` starts one).
+
+Every test writes under its own random prefix and deletes what it wrote. Without a
+Redis the tests skip, unless ``CI`` is set: there they fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+
+import pytest
+import redis
+import redis.asyncio
+import redis.exceptions
+
+import satchel.sessions
+from satchel.errors import MissingDependencyError
+from satchel.sessions.redis import RedisStore
+from satchel.sessions.store import SessionStore
+
+REDIS_URL = os.environ.get("SATCHEL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+KEY = "uYx3m8QmJv0c5_0ZlJ6s-4N8r9kq1dWZs2a7Xb3cVtE"  # like secrets.token_urlsafe(32)
+# Generous: only a machine that stalls this long makes an expiry test fail.
+EXPIRY_BOUND_S = 30.0
+
+
+def _require_redis() -> None:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.exceptions.ConnectionError:
+        message = f"Redis is not running at {REDIS_URL} (scripts/services starts it)"
+        if os.environ.get("CI", "").lower() not in {"", "0", "false", "no"}:
+            pytest.fail(f"{message}; Redis tests must run in CI", pytrace=False)
+        pytest.skip(f"{message}; set CI=1 to make this a failure")
+
+
+@pytest.fixture
+def prefix() -> Iterator[str]:
+    """A prefix no other test run uses; every key under it is deleted afterwards."""
+    _require_redis()
+    prefix = f"satchel:test:{uuid.uuid4().hex}:"
+    yield prefix
+    with redis.Redis.from_url(REDIS_URL) as client:
+        leftovers = list(client.scan_iter(match=f"{prefix}*"))
+        if leftovers:
+            client.delete(*leftovers)
+
+
+def run(prefix: str, body: Callable[[RedisStore], Awaitable[None]]) -> None:
+    """Run ``body`` with a store under ``prefix``, closed afterwards."""
+
+    async def main() -> None:
+        store = RedisStore(REDIS_URL, prefix=prefix)
+        try:
+            await body(store)
+        finally:
+            await store.aclose()
+
+    asyncio.run(main())
+
+
+async def eventually_gone(store: SessionStore, key: str) -> bool:
+    """Whether ``key`` disappears within ``EXPIRY_BOUND_S``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + EXPIRY_BOUND_S
+    while loop.time() < deadline:
+        if await store.load(key) is None:
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+def test_save_load_replace_delete(prefix: str) -> None:
+    async def body(store: RedisStore) -> None:
+        assert await store.load(KEY) is None
+        await store.save(KEY, b"first", 3600)
+        assert await store.load(KEY) == b"first"
+        await store.save(KEY, b"second", 3600)
+        assert await store.load(KEY) == b"second"
+        await store.delete(KEY)
+        assert await store.load(KEY) is None
+        await store.delete(KEY)  # absent: no error
+
+    run(prefix, body)
+
+
+def test_binary_data_round_trips(prefix: str) -> None:
+    every_byte = bytes(range(256)) * 4
+    large = os.urandom(1024 * 1024)
+
+    async def body(store: RedisStore) -> None:
+        for index, data in enumerate([b"", b"\x00", every_byte, large]):
+            await store.save(f"k{index}", data, 60)
+            assert await store.load(f"k{index}") == data
+
+    run(prefix, body)
+
+
+def test_keys_live_under_the_prefix_with_a_ttl(prefix: str) -> None:
+    run(prefix, lambda store: store.save(KEY, b"data", 100))
+    with redis.Redis.from_url(REDIS_URL) as client:
+        assert client.get(f"{prefix}{KEY}") == b"data"
+        assert 0 < client.ttl(f"{prefix}{KEY}") <= 100
+
+
+def test_prefixes_keep_stores_apart(prefix: str) -> None:
+    async def body(store: RedisStore) -> None:
+        other = RedisStore(REDIS_URL, prefix=f"{prefix}other:")
+        try:
+            await store.save(KEY, b"mine", 60)
+            assert await other.load(KEY) is None
+            await other.delete(KEY)
+            assert await store.load(KEY) == b"mine"
+        finally:
+            await other.aclose()
+
+    run(prefix, body)
+
+
+def test_expired_sessions_are_gone(prefix: str) -> None:
+    async def body(store: RedisStore) -> None:
+        await store.save(KEY, b"short", 1)
+        await store.save("long", b"kept", 3600)
+        assert await eventually_gone(store, KEY)
+        assert await store.load("long") == b"kept"
+
+    run(prefix, body)
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["", "a b", "a*", "a:b", "../a", "a\nb", "a\x00", "é", "a=", "a/b", "k" * 129],
+)
+def test_keys_that_are_not_session_ids_are_refused(prefix: str, key: str) -> None:
+    async def body(store: RedisStore) -> None:
+        with pytest.raises(ValueError, match="session key"):
+            await store.load(key)
+        with pytest.raises(ValueError, match="session key"):
+            await store.save(key, b"x", 60)
+        with pytest.raises(ValueError, match="session key"):
+            await store.delete(key)
+
+    run(prefix, body)
+    with redis.Redis.from_url(REDIS_URL) as client:
+        assert list(client.scan_iter(match=f"{prefix}*")) == []
+
+
+def test_a_refused_key_is_not_repeated_in_the_error(prefix: str) -> None:
+    async def body(store: RedisStore) -> None:
+        with pytest.raises(ValueError, match="session key") as caught:
+            await store.load("stolen cookie value")
+        assert "stolen" not in str(caught.value)
+
+    run(prefix, body)
+
+
+def test_the_longest_key_is_accepted(prefix: str) -> None:
+    async def body(store: RedisStore) -> None:
+        await store.save("k" * 128, b"x", 60)
+        assert await store.load("k" * 128) == b"x"
+
+    run(prefix, body)
+
+
+@pytest.mark.parametrize("ttl", [0, -1])
+def test_a_ttl_under_one_second_forgets_the_session(prefix: str, ttl: int) -> None:
+    async def body(store: RedisStore) -> None:
+        await store.save(KEY, b"old", 60)
+        await store.save(KEY, b"new", ttl)
+        assert await store.load(KEY) is None
+        await store.save("other", b"x", ttl)
+        assert await store.load("other") is None
+
+    run(prefix, body)
+
+
+def test_parallel_saves_and_loads(prefix: str) -> None:
+    keys = [f"key{number}" for number in range(200)]
+
+    async def body(store: RedisStore) -> None:
+        await asyncio.gather(*(store.save(key, key.encode(), 60) for key in keys))
+        loaded = await asyncio.gather(*(store.load(key) for key in keys))
+        assert loaded == [key.encode() for key in keys]
+        # Racing writers on one key: one of them wins, whole.
+        values = [bytes([number]) * 1000 for number in range(50)]
+        await asyncio.gather(*(store.save(KEY, value, 60) for value in values))
+        assert await store.load(KEY) in values
+        await asyncio.gather(*(store.delete(key) for key in keys))
+        assert await asyncio.gather(*(store.load(key) for key in keys)) == [None] * len(keys)
+
+    run(prefix, body)
+
+
+def test_a_given_client_is_used_and_left_open(prefix: str) -> None:
+    async def main() -> None:
+        client = redis.asyncio.Redis.from_url(REDIS_URL)
+        try:
+            store = RedisStore(client=client, prefix=prefix)
+            await store.save(KEY, b"data", 60)
+            await store.aclose()
+            assert await client.get(f"{prefix}{KEY}") == b"data"
+        finally:
+            await client.aclose()
+
+    asyncio.run(main())
+
+
+def test_an_owned_client_reconnects_after_aclose(prefix: str) -> None:
+    async def body(store: RedisStore) -> None:
+        await store.save(KEY, b"data", 60)
+        await store.aclose()
+        await store.aclose()  # twice: no error
+        assert await store.load(KEY) == b"data"
+
+    run(prefix, body)
+
+
+def test_url_and_client_together_are_refused() -> None:
+    client = redis.asyncio.Redis.from_url(REDIS_URL)
+    with pytest.raises(ValueError, match="not both"):
+        RedisStore(REDIS_URL, client=client)
+
+
+def test_a_decoding_client_is_refused() -> None:
+    client = redis.asyncio.Redis.from_url(REDIS_URL, decode_responses=True)
+    with pytest.raises(ValueError, match="decode_responses=False"):
+        RedisStore(client=client)
+
+
+def test_the_default_url_is_local() -> None:
+    assert RedisStore().url == "redis://127.0.0.1:6379/0"
+    assert RedisStore().prefix == "satchel:session:"
+
+
+def _unused_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def test_redis_down_raises_a_connection_error() -> None:
+    async def main() -> None:
+        store = RedisStore(f"redis://127.0.0.1:{_unused_port()}/0")
+        try:
+            with pytest.raises(redis.exceptions.ConnectionError):
+                await store.load(KEY)
+            with pytest.raises(redis.exceptions.ConnectionError):
+                await store.save(KEY, b"x", 60)
+            with pytest.raises(redis.exceptions.ConnectionError):
+                await store.delete(KEY)
+        finally:
+            await store.aclose()
+
+    asyncio.run(main())
+
+
+def test_without_redis_installed_the_error_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "redis", None)
+    monkeypatch.delitem(sys.modules, "satchel.sessions.redis")
+    with pytest.raises(MissingDependencyError, match=r"pip install 'satchel\[redis\]'"):
+        importlib.import_module("satchel.sessions.redis")
+
+
+def test_the_sessions_package_names_it() -> None:
+    assert satchel.sessions.RedisStore is RedisStore
+
+
+def test_importing_the_sessions_package_does_not_import_redis() -> None:
+    code = "import sys, satchel, satchel.sessions; print('redis' in sys.modules)"
+    assert subprocess.check_output([sys.executable, "-c", code], text=True).strip() == "False"
