@@ -1,0 +1,118 @@
+"""Rate-limit counters in Redis (redis-py's asyncio client), shared by every worker and machine.
+
+Needs the ``redis`` extra (``pip install 'satchel[redis]'``); importing this module
+without it raises ``MissingDependencyError``. ``import satchel.ratelimit`` does not
+import it: it loads on first use of ``satchel.ratelimit.RedisStore``.
+
+Each window's count is one Redis integer, ``prefix + "{" + key + "}:" + window``,
+which expires when the limiter no longer needs it; there is nothing to purge. A Lua
+script reads and increments the counts in one step, so concurrent requests from any
+number of processes never over-admit; the key's ``{...}`` hash tag keeps a window
+and the previous one in the same Redis Cluster slot. When Redis cannot be reached,
+``hit`` raises ``redis.exceptions.ConnectionError`` and the request fails with a
+server error: a limit that cannot be checked is not silently lifted.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import cast
+
+from satchel.errors import MissingDependencyError
+from satchel.ratelimit.store import Counts
+
+try:
+    import redis.asyncio as aioredis
+    from redis.commands.core import AsyncScript
+except ImportError as exc:
+    raise MissingDependencyError("redis", "redis") from exc
+
+__all__ = ["DEFAULT_URL", "RedisStore"]
+
+#: Where ``RedisStore()`` connects when given neither ``url`` nor ``client``.
+DEFAULT_URL = "redis://127.0.0.1:6379/0"
+# A Redis that stops answering must not hold requests forever; ``?socket_timeout=`` in
+# the URL overrides this (redis-py lets URL options win over keyword arguments).
+_TIMEOUT_S = 5.0
+
+# KEYS[1]: this window's counter; KEYS[2] (sliding windows only): the previous one's.
+# ARGV: limit, weight of the previous window, milliseconds to keep this window's count.
+# The same rule as MemoryStore.hit, on the same IEEE doubles.
+_HIT = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+local previous = 0
+if #KEYS > 1 then
+    previous = tonumber(redis.call('GET', KEYS[2]) or '0')
+end
+if math.floor(previous * tonumber(ARGV[2])) + current + 1 > tonumber(ARGV[1]) then
+    return {0, current, previous}
+end
+current = redis.call('INCR', KEYS[1])
+if current == 1 then
+    redis.call('PEXPIRE', KEYS[1], ARGV[3])
+end
+return {1, current, previous}
+"""
+
+
+class RedisStore:
+    """Rate-limit counters in Redis; implements ``RateLimitStore``.
+
+    Args:
+        url: A redis-py URL (``redis://``, ``rediss://`` for TLS, ``unix://``);
+            defaults to ``DEFAULT_URL``. The connection pool is created on first use.
+        client: A ``redis.asyncio.Redis`` to use instead of ``url``. The caller owns
+            it: ``aclose()`` leaves it open.
+        prefix: Put before every key, keeping counters apart from other data in
+            the same database.
+
+    Raises:
+        ValueError: Both ``url`` and ``client`` were given.
+
+    >>> store = RedisStore("redis://cache.internal:6379/1", prefix="shop:ratelimit:")
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        client: aioredis.Redis | None = None,
+        prefix: str = "satchel:ratelimit:",
+    ) -> None:
+        if url is not None and client is not None:
+            raise ValueError("give RedisStore a url or a client, not both")
+        self.url = DEFAULT_URL if url is None else url
+        self.prefix = prefix
+        self._owns_client = client is None
+        self._client = client
+        self._script: AsyncScript | None = None
+
+    def _hit_script(self) -> AsyncScript:
+        if self._script is None:
+            if self._client is None:
+                self._client = aioredis.Redis.from_url(
+                    self.url, socket_timeout=_TIMEOUT_S, socket_connect_timeout=_TIMEOUT_S
+                )
+            # EVALSHA, loading the script again when Redis answers NOSCRIPT (a restart).
+            self._script = self._client.register_script(_HIT)
+        return self._script
+
+    async def hit(self, key: str, *, window: int, weight: float, limit: int, ttl: float) -> Counts:
+        """Count one request for ``key`` if the limit allows it (see ``RateLimitStore``)."""
+        name = f"{self.prefix}{{{key}}}:"
+        keys = [f"{name}{window}", f"{name}{window - 1}"] if weight else [f"{name}{window}"]
+        # repr: the shortest text that reads back as the same double in Lua.
+        args: list[int | str] = [limit, repr(weight), max(1, math.ceil(ttl * 1000))]
+        reply = cast("Sequence[int]", await self._hit_script()(keys=keys, args=args))
+        allowed, current, previous = reply
+        return Counts(bool(allowed), int(current), int(previous))
+
+    async def aclose(self) -> None:
+        """Close the connections the store opened; it reconnects if used again.
+
+        A client given to the constructor is left open for its owner to close.
+        """
+        if self._owns_client and self._client is not None:
+            client, self._client, self._script = self._client, None, None
+            await client.aclose()

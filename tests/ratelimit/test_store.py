@@ -1,0 +1,230 @@
+"""The store contract, run against MemoryStore and RedisStore alike (see conftest)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from satchel.ratelimit import Counts, MemoryStore, RateLimit, RateLimitResult, RateLimitStore
+from tests.ratelimit.conftest import StoreFactory
+
+
+class Clock:
+    """A clock the test moves by hand: no sleeping, no timing."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def run(make_store: StoreFactory, body: Callable[[RateLimitStore], Awaitable[None]]) -> None:
+    async def main() -> None:
+        async with make_store() as store:
+            await body(store)
+
+    asyncio.run(main())
+
+
+def test_fixed_window_admits_exactly_limit(make_store: StoreFactory) -> None:
+    async def body(store: RateLimitStore) -> None:
+        hit = [await store.hit("k", window=7, weight=0, limit=3, ttl=60) for _ in range(5)]
+        assert hit == [
+            Counts(True, 1, 0),
+            Counts(True, 2, 0),
+            Counts(True, 3, 0),
+            Counts(False, 3, 0),  # refused requests are not counted
+            Counts(False, 3, 0),
+        ]
+        # The next window starts afresh; a fixed window never reads the previous one.
+        assert await store.hit("k", window=8, weight=0, limit=3, ttl=60) == Counts(True, 1, 0)
+
+    run(make_store, body)
+
+
+def test_sliding_window_weighs_the_previous_one(make_store: StoreFactory) -> None:
+    async def body(store: RateLimitStore) -> None:
+        for _ in range(4):
+            await store.hit("k", window=1, weight=0.9, limit=4, ttl=60)
+        # Half of the previous window's 4 still counts: room for 2 more.
+        hits = [await store.hit("k", window=2, weight=0.5, limit=4, ttl=60) for _ in range(3)]
+        assert hits == [Counts(True, 1, 4), Counts(True, 2, 4), Counts(False, 2, 4)]
+        # A window later the count of window 1 is no longer anyone's previous.
+        assert await store.hit("k", window=3, weight=0.5, limit=4, ttl=60) == Counts(True, 1, 2)
+        assert await store.hit("k", window=5, weight=1.0, limit=4, ttl=60) == Counts(True, 1, 0)
+
+    run(make_store, body)
+
+
+def test_keys_are_counted_apart(make_store: StoreFactory) -> None:
+    async def body(store: RateLimitStore) -> None:
+        assert (await store.hit("a", window=1, weight=0, limit=1, ttl=60)).allowed
+        assert not (await store.hit("a", window=1, weight=0, limit=1, ttl=60)).allowed
+        assert (await store.hit("b", window=1, weight=0, limit=1, ttl=60)).allowed
+
+    run(make_store, body)
+
+
+@pytest.mark.parametrize("weight", [0.0, 0.5])
+def test_concurrent_hits_never_over_admit(make_store: StoreFactory, weight: float) -> None:
+    async def body(store: RateLimitStore) -> None:
+        for _ in range(4):  # in the previous window
+            await store.hit("k", window=0, weight=0, limit=10, ttl=60)
+        hits = await asyncio.gather(
+            *(store.hit("k", window=1, weight=weight, limit=10, ttl=60) for _ in range(50))
+        )
+        admitted = sum(counts.allowed for counts in hits)
+        assert admitted == (10 if weight == 0 else 8)  # floor(0.5 * 4) + 8 = 10
+        assert sorted(c.current for c in hits if c.allowed) == list(range(1, admitted + 1))
+
+    run(make_store, body)
+
+
+def test_concurrent_requests_through_a_limiter(make_store: StoreFactory) -> None:
+    async def body(store: RateLimitStore) -> None:
+        limit = RateLimit(25, 60, store=store, scope="gather")
+        results = await asyncio.gather(*(limit.hit("client") for _ in range(100)))
+        assert sum(result.allowed for result in results) == 25
+
+    run(make_store, body)
+
+
+def _result(allowed: bool, remaining: int, reset: int) -> RateLimitResult:
+    return RateLimitResult(allowed, 3, remaining, reset, None if allowed else reset)
+
+
+def test_the_stores_decide_alike_fixed(make_store: StoreFactory) -> None:
+    clock = Clock(1000.5)  # 0.5 s into a 10 s window
+
+    async def body(store: RateLimitStore) -> None:
+        limit = RateLimit(3, 10, algorithm="fixed", store=store, scope="fixed", clock=clock)
+        results = [await limit.hit("client") for _ in range(4)]
+        clock.now = 1009.9
+        results.append(await limit.hit("client"))
+        clock.now = 1010.0  # the next window
+        results.append(await limit.hit("client"))
+        assert results == [
+            _result(True, 2, 10),
+            _result(True, 1, 10),
+            _result(True, 0, 10),
+            _result(False, 0, 10),
+            _result(False, 0, 1),
+            _result(True, 2, 10),
+        ]
+
+    run(make_store, body)
+
+
+def test_the_stores_decide_alike_sliding(make_store: StoreFactory) -> None:
+    clock = Clock(1009.0)  # the last second of a 10 s window
+
+    async def body(store: RateLimitStore) -> None:
+        limit = RateLimit(3, 10, store=store, scope="sliding", clock=clock)
+        results = [await limit.hit("client") for _ in range(4)]
+        clock.now = 1012.0  # 2 s on: 80% of the 3 still count, floor(2.4) = 2
+        results += [await limit.hit("client") for _ in range(2)]
+        clock.now = 1014.0  # 60%: floor(1.8) = 1
+        results += [await limit.hit("client") for _ in range(2)]
+        assert results == [
+            _result(True, 2, 1),
+            _result(True, 1, 1),
+            _result(True, 0, 1),
+            # Full: once the next window starts, 3 * (1 - t/10) < 3 for any t > 0.
+            _result(False, 0, 2),
+            _result(True, 0, 8),  # 2 + 1 = 3 used
+            # 3 * (1 - (2 + t)/10) < 2 once t > 1.33 s.
+            _result(False, 0, 2),
+            _result(True, 0, 6),  # 1 + 2 = 3 used
+            # 3 * (1 - (4 + t)/10) < 1 once t > 2.67 s.
+            _result(False, 0, 3),
+        ]
+
+    run(make_store, body)
+
+
+def test_a_custom_store_sees_only_hashed_keys() -> None:
+    seen: list[str] = []
+
+    class Recording:
+        async def hit(
+            self, key: str, *, window: int, weight: float, limit: int, ttl: float
+        ) -> Counts:
+            seen.append(key)
+            return Counts(True, 1, 0)
+
+    limit = RateLimit(5, 60, store=Recording(), scope="api")
+    result = asyncio.run(limit.hit("sk_live_secret"))
+    assert result.allowed
+    assert seen[0].startswith("api:")
+    assert "sk_live_secret" not in seen[0]
+    assert len(seen[0]) == len("api:") + 32
+
+
+def test_a_store_refusing_without_cause_means_retry_at_once() -> None:
+    class Refusing:
+        async def hit(
+            self, key: str, *, window: int, weight: float, limit: int, ttl: float
+        ) -> Counts:
+            return Counts(False, 0, 0)
+
+    result = asyncio.run(RateLimit(5, 60, store=Refusing()).hit("client"))
+    assert (result.allowed, result.retry_after) == (False, 1)
+
+
+class TestMemoryBound:
+    def test_max_keys_is_validated(self) -> None:
+        with pytest.raises(ValueError, match="max_keys"):
+            MemoryStore(max_keys=0)
+
+    def test_rotating_keys_cannot_grow_memory(self) -> None:
+        store = MemoryStore(max_keys=100)
+        limit = RateLimit(5, 60, store=store)
+
+        async def flood() -> None:
+            for n in range(1000):
+                assert (await limit.hit(f"198.51.100.{n}")).allowed
+
+        asyncio.run(flood())
+        assert len(store) == 100
+
+    def test_expired_entries_go_first(self) -> None:
+        store = MemoryStore(max_keys=3)
+
+        async def body() -> None:
+            await store.hit("old-1", window=1, weight=0, limit=5, ttl=0)  # expired at once
+            await store.hit("old-2", window=1, weight=0, limit=5, ttl=0)
+            await store.hit("live", window=1, weight=0, limit=5, ttl=60)
+            await store.hit("new", window=1, weight=0, limit=5, ttl=60)
+            assert len(store) == 2  # both expired ones swept, the live one kept
+            assert await store.hit("live", window=1, weight=0, limit=5, ttl=60) == Counts(
+                True, 2, 0
+            )
+
+        asyncio.run(body())
+
+    def test_then_the_least_recently_used(self) -> None:
+        store = MemoryStore(max_keys=2)
+
+        async def body() -> None:
+            await store.hit("a", window=1, weight=0, limit=5, ttl=60)
+            await store.hit("b", window=1, weight=0, limit=5, ttl=60)
+            await store.hit("a", window=1, weight=0, limit=5, ttl=60)  # a is now the newer
+            await store.hit("c", window=1, weight=0, limit=5, ttl=60)  # evicts b
+            assert len(store) == 2
+            assert await store.hit("a", window=1, weight=0, limit=5, ttl=60) == Counts(True, 3, 0)
+            assert await store.hit("b", window=1, weight=0, limit=5, ttl=60) == Counts(True, 1, 0)
+
+        asyncio.run(body())
+
+    def test_a_clock_stepping_back_keeps_counting(self) -> None:
+        store = MemoryStore()
+
+        async def body() -> None:
+            await store.hit("k", window=5, weight=0, limit=2, ttl=60)
+            await store.hit("k", window=5, weight=0, limit=2, ttl=60)
+            assert await store.hit("k", window=4, weight=0, limit=2, ttl=60) == Counts(False, 2, 0)
+
+        asyncio.run(body())
