@@ -1,7 +1,13 @@
-"""What the HTTP throughput suite measures: the apps under test and the endpoints each serves."""
+"""What each suite measures: the apps under test and the endpoints each serves.
+
+Two suites share the harness: ``http`` (framework overhead on trivial endpoints, every
+app) and ``validation`` (typed input validated into a model, a dependency, a typed
+answer: Satchel against the frameworks that do the same).
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -31,6 +37,28 @@ class AppSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class InvalidRequest:
+    """A variant of an endpoint's request that an app must refuse with a 4xx.
+
+    It proves the app really validates: an app that skipped validation would answer 2xx.
+
+    Attributes:
+        path: Request target, query string included.
+        payload: JSON value sent as the body (``None``: no body).
+        broken: What is wrong with it, for the report.
+    """
+
+    path: str
+    payload: Any
+    broken: str
+
+    @property
+    def body(self) -> bytes | None:
+        """The encoded request body."""
+        return encode_payload(self.payload)
+
+
+@dataclass(frozen=True, slots=True)
 class Endpoint:
     """One request every app must answer identically (up to byte-level encoding choices).
 
@@ -41,6 +69,9 @@ class Endpoint:
         body_kind: How the body is checked: exact text, equal JSON value, or not at all.
         body: Expected text (``text``) or decoded JSON value (``json``).
         content_type: Expected ``content-type`` prefix; ``None`` accepts any.
+        method: Request method.
+        payload: JSON value sent as the request body (``None``: no body).
+        invalid: A request every app must refuse with a 4xx, checked before any load.
     """
 
     name: str
@@ -49,11 +80,65 @@ class Endpoint:
     body_kind: BodyKind
     body: Any
     content_type: str | None
+    method: str = "GET"
+    payload: Any = None
+    invalid: InvalidRequest | None = None
 
     @property
     def expects_error(self) -> bool:
         """Whether every response is meant to be non-2xx (wrk counts those separately)."""
         return not 200 <= self.status < 300
+
+    @property
+    def label(self) -> str:
+        """The request as tables show it: the path, with the method when it is not GET."""
+        return self.path if self.method == "GET" else f"{self.method} {self.path}"
+
+    @property
+    def request_body(self) -> bytes | None:
+        """The encoded request body."""
+        return encode_payload(self.payload)
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """A framework every Satchel entry is compared with, and the ratio it should reach.
+
+    Attributes:
+        app: The other app's name.
+        bar: The least Satchel / other ratio on every endpoint (``None``: reported only).
+    """
+
+    app: str
+    bar: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Suite:
+    """A set of apps and endpoints measured together, with its own BENCHMARKS.md block.
+
+    Attributes:
+        name: Name used on the command line (``--suite``).
+        title: Heading of the block when it has to be appended to BENCHMARKS.md.
+        marker: The block sits between ``<!-- benchmarks:{marker}:results:start/end -->``.
+        apps: The apps it can run (``--apps`` picks among them).
+        endpoints: The endpoints it can run (``--endpoints`` picks among them).
+        comparisons: Frameworks Satchel is compared with, in their own tables.
+    """
+
+    name: str
+    title: str
+    marker: str
+    apps: tuple[AppSpec, ...]
+    endpoints: tuple[Endpoint, ...]
+    comparisons: tuple[Comparison, ...]
+
+
+def encode_payload(payload: Any) -> bytes | None:
+    """A JSON request body, compact like the apps' answers (``None`` stays ``None``)."""
+    if payload is None:
+        return None
+    return json.dumps(payload, separators=(",", ":")).encode()
 
 
 APPS: tuple[AppSpec, ...] = (
@@ -142,6 +227,99 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 
 REFERENCE_APP = "raw-rsgi"
 """Every ratio is taken against this app's median for the same endpoint."""
+
+_APP_BY_NAME = {app.name: app for app in APPS}
+
+_CUSTOMER: dict[str, Any] = {
+    "id": "3f0c1a56-2b8e-4d5f-9a51-7c2f4e1d9b60",
+    "name": "Ada Lovelace",
+    "email": "ada@example.org",
+    "age": 36,
+    "credit_limit": 2500.5,
+    "newsletter": True,
+    "tags": ["vip", "early-adopter"],
+    "tier": "pro",
+    "address": {"street": "12 St James's Square", "city": "London", "zip_code": "10115"},
+}
+"""The body of ``POST /validate``: nine fields sent, the optional ``nickname`` left out."""
+
+VALIDATION_APPS: tuple[AppSpec, ...] = (
+    AppSpec(
+        "raw-rsgi",
+        "raw RSGI + msgspec",
+        "rsgi",
+        "benchmarks.apps.raw_rsgi:app",
+        ("msgspec",),
+        "none: dict routing; msgspec decodes the body and converts the query into the same"
+        " Structs, the dependency awaited by hand",
+    ),
+    _APP_BY_NAME["satchel-rsgi"],
+    _APP_BY_NAME["satchel-asgi"],
+    AppSpec(
+        "litestar",
+        "Litestar",
+        "asgi",
+        "benchmarks.apps.litestar_app:app",
+        ("litestar", "msgspec"),
+        "`Litestar(route_handlers=...)` defaults; msgspec Struct body (`data`), `Parameter`"
+        " constraints, `Provide` dependency",
+    ),
+    AppSpec(
+        "fastapi",
+        "FastAPI",
+        "asgi",
+        "benchmarks.apps.fastapi_app:app",
+        ("fastapi", "starlette", "pydantic"),
+        "`FastAPI()` defaults; pydantic v2 models for the body and the answer (response"
+        " model), `Query` constraints, `Depends` dependency",
+    ),
+)
+
+VALIDATION_ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint(
+        "validate",
+        "/validate",
+        200,
+        "json",
+        {**_CUSTOMER, "nickname": None},
+        "application/json",
+        method="POST",
+        payload=_CUSTOMER,
+        invalid=InvalidRequest(
+            "/validate", {**_CUSTOMER, "age": -1, "email": "ada"}, "`age` -1, `email` `ada`"
+        ),
+    ),
+    Endpoint(
+        "search",
+        "/search?q=chair&limit=20&order=price",
+        200,
+        "json",
+        {"q": "chair", "limit": 20, "order": "price", "store": "main", "currency": "EUR"},
+        "application/json",
+        invalid=InvalidRequest(
+            "/search?q=chair&limit=500&order=price", None, "`limit` 500 (at most 100)"
+        ),
+    ),
+)
+
+SUITES: tuple[Suite, ...] = (
+    Suite(
+        "http",
+        "HTTP throughput: latest results",
+        "http-throughput",
+        APPS,
+        ENDPOINTS,
+        (Comparison("litestar"),),
+    ),
+    Suite(
+        "validation",
+        "Validation: latest results",
+        "validation",
+        VALIDATION_APPS,
+        VALIDATION_ENDPOINTS,
+        (Comparison("fastapi", 2.0), Comparison("litestar", 1.3)),
+    ),
+)
 
 
 def select(names: str | None, available: tuple[Any, ...], kind: str) -> list[Any]:

@@ -16,11 +16,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.catalog import REFERENCE_APP, AppSpec, Endpoint
+from benchmarks.catalog import REFERENCE_APP, AppSpec, Comparison, Endpoint, Suite
 from benchmarks.verify import Answer
 
-RESULTS_START = "<!-- benchmarks:http-throughput:results:start -->"
-RESULTS_END = "<!-- benchmarks:http-throughput:results:end -->"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FLOOR_TOLERANCE = 1.10
 """A framework above this ratio to raw RSGI points at noise in the reference runs."""
@@ -231,8 +229,28 @@ def _ratio_rows(results: Results, pairs: list[tuple[str, str, str]]) -> list[lis
     return rows
 
 
-def _tables(results: Results, rounds: int) -> list[str]:
-    paths = [f"`{e.path}`" for e in results.endpoints]
+def _comparison_table(
+    results: Results, comparison: Comparison, label: str, paths: list[str]
+) -> list[str]:
+    satchels = [app for app in results.apps if app.name.startswith("satchel")]
+    pairs = [(f"{app.label} / {label}", app.name, comparison.app) for app in satchels]
+    rows = _ratio_rows(results, pairs)
+    header = ["ratio", *paths, "geo-mean"]
+    if comparison.bar is not None:
+        header.append(f"bar: >= {comparison.bar:g} on each")
+        for row, (_, app, other) in zip(rows, pairs, strict=True):
+            ratios = [
+                _ratio(results.median(app, e.name), results.median(other, e.name))
+                for e in results.endpoints
+            ]
+            met = all(r is not None and r >= comparison.bar for r in ratios)
+            row.append("met" if met else "**missed**")
+    heading = f"#### Satchel vs {label} (higher is better for Satchel)"
+    return ["", heading, "", *_table(header, rows)]
+
+
+def _tables(results: Results, rounds: int, suite: Suite) -> list[str]:
+    paths = [f"`{e.label}`" for e in results.endpoints]
     labels = {app.name: app.label for app in results.apps}
     lines = [f"#### Requests per second (median of {rounds}; ± is half the range)", ""]
     lines += _table(
@@ -250,11 +268,10 @@ def _tables(results: Results, rounds: int) -> list[str]:
         lines += ["", f"#### Ratio to {labels[REFERENCE_APP]} (higher is better)", ""]
         pairs = [(app.label, app.name, REFERENCE_APP) for app in results.apps]
         lines += _table(["app", *paths, "geo-mean"], _ratio_rows(results, pairs))
-    satchels = [app for app in results.apps if app.name.startswith("satchel")]
-    if satchels and "litestar" in labels:
-        lines += ["", "#### Satchel vs Litestar (higher is better for Satchel)", ""]
-        pairs = [(f"{app.label} / Litestar", app.name, "litestar") for app in satchels]
-        lines += _table(["ratio", *paths, "geo-mean"], _ratio_rows(results, pairs))
+    if any(app.name.startswith("satchel") for app in results.apps):
+        for comparison in suite.comparisons:
+            if comparison.app in labels:
+                lines += _comparison_table(results, comparison, labels[comparison.app], paths)
     return lines
 
 
@@ -287,7 +304,7 @@ def _floor_beaters(results: Results) -> list[str]:
                 results.median(REFERENCE_APP, endpoint.name),
             )
             if ratio is not None and ratio > FLOOR_TOLERANCE:
-                beaters.append(f"{app.label} `{endpoint.path}` {ratio:.2f}")
+                beaters.append(f"{app.label} `{endpoint.label}` {ratio:.2f}")
     return beaters
 
 
@@ -336,7 +353,7 @@ def _difference_lines(results: Results) -> list[str]:
                 continue
             if (answer.body, answer.content_type) != (reference.body, reference.content_type):
                 lines.append(
-                    f"- {app.label} `{endpoint.path}`: `{answer.content_type}`, "
+                    f"- {app.label} `{endpoint.label}`: `{answer.content_type}`, "
                     f"{len(answer.body)} bytes `{answer.body.decode(errors='replace').strip()}`"
                 )
     if not lines:
@@ -346,31 +363,60 @@ def _difference_lines(results: Results) -> list[str]:
     return ["", f"Responses that differ from raw RSGI's bytes or content type{shown}:", "", *lines]
 
 
+def _refusal_lines(results: Results) -> list[str]:
+    checked = [(e, e.invalid) for e in results.endpoints if e.invalid is not None]
+    if not checked:
+        return []
+    rows = []
+    for app in results.apps:
+        answers = [results.answers.get((app.name, e.name)) for e, _ in checked]
+        cells = [str(a.refused_with) if a and a.refused_with else "-" for a in answers]
+        rows.append([app.label, *cells])
+    header = ["app", *(f"`{e.method} {bad.path}`: {bad.broken}" for e, bad in checked)]
+    return [
+        "",
+        "Invalid requests, checked before the load: every app must refuse them with a 4xx"
+        " (status each app answered):",
+        "",
+        *_table(header, rows),
+    ]
+
+
 def _apps_lines(results: Results) -> list[str]:
     rows = [[app.label, f"`{app.interface}`", f"`{app.target}`", app.stack] for app in results.apps]
     return ["", "#### Apps in this run", "", *_table(["app", "interface", "target", "stack"], rows)]
 
 
-def results_markdown(results: Results, info: RunInfo) -> str:
-    """The results section: context, tables, failures, flags and body differences."""
+def results_markdown(results: Results, info: RunInfo, suite: Suite) -> str:
+    """The results section: context, tables, failures, flags, refusals and body differences."""
     lines = [
         *_context_lines(results, info),
         "",
-        *_tables(results, info.rounds),
+        *_tables(results, info.rounds, suite),
         *_problem_lines(results, info.max_foreign),
+        *_refusal_lines(results),
         *_difference_lines(results),
         *_apps_lines(results),
     ]
     return "\n".join(lines) + "\n"
 
 
-def write_results(path: Path, markdown: str) -> None:
-    """Replace the text between the result markers in ``path`` (appending them if absent)."""
-    block = f"{RESULTS_START}\n{markdown}{RESULTS_END}"
+def result_markers(suite: Suite) -> tuple[str, str]:
+    """The comments that delimit ``suite``'s block in BENCHMARKS.md."""
+    return (
+        f"<!-- benchmarks:{suite.marker}:results:start -->",
+        f"<!-- benchmarks:{suite.marker}:results:end -->",
+    )
+
+
+def write_results(path: Path, markdown: str, suite: Suite) -> None:
+    """Replace the text between ``suite``'s markers in ``path`` (appending them if absent)."""
+    results_start, results_end = result_markers(suite)
+    block = f"{results_start}\n{markdown}{results_end}"
     text = path.read_text() if path.exists() else "# Benchmarks\n"
-    start, end = text.find(RESULTS_START), text.find(RESULTS_END)
+    start, end = text.find(results_start), text.find(results_end)
     if start != -1 and end > start:
-        text = text[:start] + block + text[end + len(RESULTS_END) :]
+        text = text[:start] + block + text[end + len(results_end) :]
     else:
-        text = text.rstrip("\n") + "\n\n## HTTP throughput: latest results\n\n" + block + "\n"
+        text = text.rstrip("\n") + f"\n\n## {suite.title}\n\n" + block + "\n"
     path.write_text(text)

@@ -1,8 +1,9 @@
 """HTTP throughput of Satchel next to raw RSGI/ASGI apps and other Python frameworks.
 
-Run from the repository root: ``python benchmarks/run.py [--quick]``. See benchmarks/README.md.
-Every server is one Granian worker pinned to one core, loaded by wrk pinned to the other;
-rounds are interleaved and medians are reported, as ratios to the raw RSGI app.
+Run from the repository root: ``python benchmarks/run.py [--suite http|validation] [--quick]``.
+See benchmarks/README.md. Every server is one Granian worker pinned to one core, loaded by
+wrk pinned to the other; rounds are interleaved and medians are reported, as ratios to the
+raw RSGI app and between Satchel and the frameworks it is compared with.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ if __package__ in (None, ""):
     # Run as a script: make the `benchmarks` package importable from the repository root.
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.catalog import APPS, ENDPOINTS, AppSpec, Endpoint, select
+from benchmarks.catalog import SUITES, AppSpec, Endpoint, Suite, select
 from benchmarks.noise import ForeignLoad, wait_for_quiet
 from benchmarks.report import (
     REPO_ROOT,
@@ -33,7 +34,7 @@ from benchmarks.report import (
 )
 from benchmarks.server import ServerError, granian_server, log_tail
 from benchmarks.verify import VerificationError, verify
-from benchmarks.wrk import WrkError, WrkResult, WrkSettings, run_wrk
+from benchmarks.wrk import WrkError, WrkResult, WrkSettings, request_script, run_wrk
 
 DEFAULT_ROUNDS = 3
 DEFAULT_DURATION_S = 5
@@ -46,6 +47,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python benchmarks/run.py",
         description="HTTP throughput of Satchel and other frameworks on Granian (one worker).",
+    )
+    parser.add_argument(
+        "--suite",
+        default="http",
+        choices=[suite.name for suite in SUITES],
+        help="what to measure: http (every app, trivial endpoints; default) or validation"
+        " (Satchel, Litestar and FastAPI validating a body and query parameters)",
     )
     parser.add_argument("--quick", action="store_true", help="1 round x 2 s (a smoke run)")
     parser.add_argument("--rounds", type=int, help=f"interleaved rounds (default {DEFAULT_ROUNDS})")
@@ -174,7 +182,9 @@ class Measurer:
     def _retry_allowed(self, attempt: int) -> bool:
         return attempt < self.retries and self.duration_s <= self._budget_left()
 
-    def measure(self, url: str, server_pid: int) -> tuple[WrkResult, float | None]:
+    def measure(
+        self, url: str, server_pid: int, script: Path | None = None
+    ) -> tuple[WrkResult, float | None]:
         """The measured wrk result and the share of the cores other work took during it.
 
         A run during which other work took ``--max-foreign`` or more of the two cores, or
@@ -185,21 +195,23 @@ class Measurer:
             WrkError: If the last attempt's wrk run failed.
         """
         try:
-            return self._measure(url, server_pid)
+            return self._measure(url, server_pid, script)
         finally:
             self.done += 1
 
-    def _measure(self, url: str, server_pid: int) -> tuple[WrkResult, float | None]:
+    def _measure(
+        self, url: str, server_pid: int, script: Path | None
+    ) -> tuple[WrkResult, float | None]:
         args = self.args
         attempt = 0
         while True:
             self._wait_for_quiet()
             if attempt == 0 and args.warmup:
-                run_wrk(url, args.warmup, self.wrk)
+                run_wrk(url, args.warmup, self.wrk, script)
             load = ForeignLoad(self.cores, server_pid)
             load.start()
             try:
-                result = run_wrk(url, args.duration, self.wrk)
+                result = run_wrk(url, args.duration, self.wrk, script)
             except WrkError as exc:
                 if not self._retry_allowed(attempt):
                     raise
@@ -220,14 +232,21 @@ def _progress(endpoint: Endpoint, sample: Sample) -> str:
     notes = [n for n in (sample.problem, sample.warning) if n]
     if sample.foreign is not None:
         notes.insert(0, f"foreign {sample.foreign:.0%}")
-    return f"  {endpoint.path:<18} {sample.requests_per_second:>10,.0f} req/s  " + "; ".join(notes)
+    line = f"  {endpoint.label:<18} {sample.requests_per_second:>10,.0f} req/s  "
+    return line + "; ".join(notes)
 
 
 def _measure_endpoint(
-    app: AppSpec, endpoint: Endpoint, round_no: int, measurer: Measurer, base_url: str, pid: int
+    app: AppSpec,
+    endpoint: Endpoint,
+    round_no: int,
+    measurer: Measurer,
+    base_url: str,
+    pid: int,
+    script: Path | None,
 ) -> Sample:
     try:
-        result, foreign = measurer.measure(base_url + endpoint.path, pid)
+        result, foreign = measurer.measure(base_url + endpoint.path, pid, script)
     except WrkError as exc:
         # One failed load (e.g. wrk starved past its time bound) invalidates that run only.
         return Sample(app.name, endpoint.name, round_no, 0.0, problem=str(exc).splitlines()[0])
@@ -235,12 +254,18 @@ def _measure_endpoint(
 
 
 def measure_app(
-    app: AppSpec, round_no: int, measurer: Measurer, results: Results, log_path: Path
+    app: AppSpec,
+    round_no: int,
+    measurer: Measurer,
+    results: Results,
+    log_path: Path,
+    scripts: dict[str, Path],
 ) -> None:
     """Start ``app``, verify every endpoint, then measure each one in turn.
 
-    An app that does not start, answers an endpoint wrongly or dies under load is dropped
-    from the run with the reason, so it never contributes a number.
+    An app that does not start, answers an endpoint wrongly, accepts an endpoint's invalid
+    request or dies under load is dropped from the run with the reason, so it never
+    contributes a number. ``scripts`` holds the wrk script of each endpoint that needs one.
     """
     args = measurer.args
     server = granian_server(app, core=args.server_core, loop=args.loop, log_path=log_path)
@@ -249,10 +274,13 @@ def measure_app(
             for endpoint in results.endpoints:
                 results.answers.setdefault((app.name, endpoint.name), verify(base_url, endpoint))
             for endpoint in results.endpoints:
-                sample = _measure_endpoint(app, endpoint, round_no, measurer, base_url, process.pid)
+                script = scripts.get(endpoint.name)
+                sample = _measure_endpoint(
+                    app, endpoint, round_no, measurer, base_url, process.pid, script
+                )
                 if process.poll() is not None:
                     raise ServerError(
-                        f"server exited during the load on {endpoint.path}:\n{log_tail(log_path)}"
+                        f"server exited during the load on {endpoint.label}:\n{log_tail(log_path)}"
                     )
                 results.samples.append(sample)
                 print(_progress(endpoint, sample), flush=True)
@@ -262,11 +290,23 @@ def measure_app(
         print(f"  FAILED, dropped from this run: {exc}", file=sys.stderr)
 
 
+def _write_scripts(endpoints: list[Endpoint], directory: Path) -> dict[str, Path]:
+    """A wrk script per endpoint that is not a plain GET, by endpoint name."""
+    scripts = {}
+    for endpoint in endpoints:
+        if endpoint.method != "GET" or endpoint.request_body is not None:
+            script = directory / f"{endpoint.name}.lua"
+            script.write_text(request_script(endpoint.method, endpoint.request_body))
+            scripts[endpoint.name] = script
+    return scripts
+
+
 def run(args: argparse.Namespace, apps: list[AppSpec], endpoints: list[Endpoint]) -> Results:
     """Interleave rounds: each round starts every app once; the app order rotates per round."""
     results = Results(apps, endpoints)
     measurer = Measurer(args, args.rounds * len(apps) * len(endpoints))
     with tempfile.TemporaryDirectory(prefix="satchel-bench-") as log_dir:
+        scripts = _write_scripts(endpoints, Path(log_dir))
         for round_no in range(1, args.rounds + 1):
             shift = (round_no - 1) % len(apps)
             for app in apps[shift:] + apps[:shift]:
@@ -274,7 +314,7 @@ def run(args: argparse.Namespace, apps: list[AppSpec], endpoints: list[Endpoint]
                     continue
                 print(f"[round {round_no}/{args.rounds}] {app.name} ({app.interface})", flush=True)
                 log_path = Path(log_dir) / f"{app.name}-round{round_no}.log"
-                measure_app(app, round_no, measurer, results, log_path)
+                measure_app(app, round_no, measurer, results, log_path, scripts)
     return results
 
 
@@ -282,17 +322,21 @@ def main(argv: list[str] | None = None) -> int:
     """Run the suite; exit status 1 if an app failed or a sample was invalid."""
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
+    suite: Suite = next(s for s in SUITES if s.name == args.suite)
     try:
-        apps = select(args.apps, APPS, "app")
-        endpoints = select(args.endpoints, ENDPOINTS, "endpoint")
+        apps = select(args.apps, suite.apps, "app")
+        endpoints = select(args.endpoints, suite.endpoints, "endpoint")
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.list:
-        for app in APPS:
+        for app in suite.apps:
             print(f"app       {app.name:<14} {app.interface}  {app.target}")
-        for endpoint in ENDPOINTS:
-            print(f"endpoint  {endpoint.name:<14} GET {endpoint.path} -> {endpoint.status}")
+        for endpoint in suite.endpoints:
+            print(
+                f"endpoint  {endpoint.name:<14} {endpoint.method} {endpoint.path}"
+                f" -> {endpoint.status}"
+            )
         return 0
     problems = _missing_prerequisites(args)
     if problems:
@@ -317,10 +361,10 @@ def main(argv: list[str] | None = None) -> int:
         started=dt.datetime.now(dt.UTC),
     )
     results = run(args, apps, endpoints)
-    markdown = results_markdown(results, info)
+    markdown = results_markdown(results, info, suite)
     print("\n" + markdown)
     if not args.no_write:
-        write_results(args.output, markdown)
+        write_results(args.output, markdown, suite)
         print(f"results written to {args.output}")
     invalid = any(sample.problem for sample in results.samples)
     return 1 if results.failures or invalid else 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from benchmarks.catalog import Endpoint
@@ -16,19 +16,31 @@ class VerificationError(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """One response as the app served it."""
+    """One response as the app served it.
+
+    Attributes:
+        refused_with: The status the endpoint's invalid request got (``None``: it has none).
+    """
 
     status: int
     content_type: str
     body: bytes
+    refused_with: int | None = None
 
 
-def fetch(base_url: str, path: str, timeout: float = 5.0) -> Answer:
-    """GET ``path`` from the server at ``base_url``."""
+def fetch(
+    base_url: str,
+    path: str,
+    method: str = "GET",
+    body: bytes | None = None,
+    timeout: float = 5.0,
+) -> Answer:
+    """Send one request to the server at ``base_url``; a body goes as ``application/json``."""
     netloc = urlsplit(base_url).netloc
+    headers = {} if body is None else {"content-type": "application/json"}
     connection = http.client.HTTPConnection(netloc, timeout=timeout)
     try:
-        connection.request("GET", path)
+        connection.request(method, path, body=body, headers=headers)
         response = connection.getresponse()
         return Answer(response.status, response.getheader("content-type") or "", response.read())
     finally:
@@ -48,16 +60,33 @@ def _check_body(endpoint: Endpoint, body: bytes) -> str | None:
     return None
 
 
+def _refusal(base_url: str, endpoint: Endpoint) -> int | None:
+    """Send the endpoint's invalid request; its status, which must be a 4xx."""
+    invalid = endpoint.invalid
+    if invalid is None:
+        return None
+    where = f"{endpoint.method} {invalid.path} ({invalid.broken})"
+    try:
+        answer = fetch(base_url, invalid.path, endpoint.method, invalid.body)
+    except (OSError, http.client.HTTPException) as exc:
+        raise VerificationError(f"{where}: {exc!r}") from exc
+    if not 400 <= answer.status < 500:
+        raise VerificationError(f"{where}: status {answer.status}, expected a 4xx refusal")
+    return answer.status
+
+
 def verify(base_url: str, endpoint: Endpoint) -> Answer:
-    """Fetch ``endpoint`` and check status, content type and body.
+    """Fetch ``endpoint`` and check status, content type and body; check it refuses bad input.
 
     Raises:
-        VerificationError: If any of them is not what the endpoint expects.
+        VerificationError: If any of them is not what the endpoint expects, or its invalid
+            request was not refused with a 4xx.
     """
+    where = f"{endpoint.method} {endpoint.path}"
     try:
-        answer = fetch(base_url, endpoint.path)
+        answer = fetch(base_url, endpoint.path, endpoint.method, endpoint.request_body)
     except (OSError, http.client.HTTPException) as exc:
-        raise VerificationError(f"GET {endpoint.path}: {exc!r}") from exc
+        raise VerificationError(f"{where}: {exc!r}") from exc
     problems: list[str] = []
     if answer.status != endpoint.status:
         problems.append(f"status {answer.status}, expected {endpoint.status}")
@@ -67,5 +96,5 @@ def verify(base_url: str, endpoint: Endpoint) -> Answer:
     if body_problem:
         problems.append(body_problem)
     if problems:
-        raise VerificationError(f"GET {endpoint.path}: " + "; ".join(problems))
-    return answer
+        raise VerificationError(f"{where}: " + "; ".join(problems))
+    return replace(answer, refused_with=_refusal(base_url, endpoint))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 
 _RPS = re.compile(r"^Requests/sec:\s+([\d.]+)", re.MULTILINE)
 _TOTAL = re.compile(r"^\s*(\d+) requests in ", re.MULTILINE)
@@ -59,7 +60,26 @@ def parse_wrk(output: str) -> WrkResult:
     )
 
 
-def wrk_command(url: str, duration_s: int, settings: WrkSettings) -> list[str]:
+def request_script(method: str, body: bytes | None) -> str:
+    """A wrk Lua script sending ``method`` with ``body`` as ``application/json``."""
+    lines = [f'wrk.method = "{method}"']
+    if body is not None:
+        text = body.decode()
+        # A Lua long string holds the body verbatim; pick a level its text does not close.
+        level = 0
+        while f"]{'=' * level}]" in text:
+            level += 1
+        equals = "=" * level
+        lines += [
+            'wrk.headers["Content-Type"] = "application/json"',
+            f"wrk.body = [{equals}[{text}]{equals}]",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def wrk_command(
+    url: str, duration_s: int, settings: WrkSettings, script: Path | None = None
+) -> list[str]:
     """The exact command line used to load ``url`` for ``duration_s`` seconds."""
     return [
         "taskset",
@@ -70,17 +90,23 @@ def wrk_command(url: str, duration_s: int, settings: WrkSettings) -> list[str]:
         f"-c{settings.connections}",
         f"-d{duration_s}s",
         f"--timeout={settings.timeout_s}s",
+        *(["-s", str(script)] if script is not None else []),
         url,
     ]
 
 
-def run_wrk(url: str, duration_s: int, settings: WrkSettings) -> WrkResult:
+def run_wrk(
+    url: str, duration_s: int, settings: WrkSettings, script: Path | None = None
+) -> WrkResult:
     """Load ``url`` for ``duration_s`` seconds (killed if it overruns by 15 s).
+
+    ``script`` is a wrk Lua script (see :func:`request_script`) for requests other than
+    a plain GET.
 
     Raises:
         WrkError: If wrk fails, overruns or prints no summary.
     """
-    command = wrk_command(url, duration_s, settings)
+    command = wrk_command(url, duration_s, settings, script)
     try:
         completed = subprocess.run(
             command, capture_output=True, text=True, timeout=duration_s + _GRACE_S, check=False

@@ -1,6 +1,12 @@
 """Litestar as its quickstart shows it: typed handlers, query parameters as arguments."""
 
-from litestar import Litestar, MediaType, get
+from typing import Annotated
+
+from litestar import Litestar, MediaType, get, post
+from litestar.di import Provide
+from litestar.params import Parameter
+
+from benchmarks.apps.customers import Customer, SearchPage, SortOrder, Storefront, storefront
 
 
 @get("/plaintext", media_type=MediaType.TEXT)
@@ -23,4 +29,22 @@ async def query(name: str | None = None) -> dict[str, str | None]:
     return {"name": name}
 
 
-app = Litestar(route_handlers=[plaintext, json, user, query])
+# The validation suite: a Struct body, constrained query parameters and a dependency.
+
+
+@post("/validate", status_code=200)
+async def validate(data: Customer) -> Customer:
+    return data
+
+
+@get("/search", dependencies={"store": Provide(storefront)})
+async def search(
+    q: Annotated[str, Parameter(min_length=1, max_length=50)],
+    store: Storefront,
+    limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
+    order: SortOrder = "relevance",
+) -> SearchPage:
+    return SearchPage(q, limit, order, store.name, store.currency)
+
+
+app = Litestar(route_handlers=[plaintext, json, user, query, validate, search])
