@@ -112,3 +112,26 @@ def test_overriding_an_app_scoped_provider_replaces_its_value() -> None:
         with app.dependency_overrides.use(client_factory, lambda: "fake client"):
             assert client.get("/").text == "fake client"
         assert client.get("/").text == "real client"
+
+
+def test_overriding_what_an_app_scoped_provider_uses_replaces_its_value() -> None:
+    app = make_app()
+
+    def settings() -> str:
+        return "production"
+
+    def client_factory(config: str = Depends(settings, scope="app")) -> str:
+        return f"client for {config}"
+
+    def pool(http: str = Depends(client_factory, scope="app")) -> str:
+        return f"pool of {http}"
+
+    @app.get("/")
+    async def handler(value: str = Depends(pool, scope="app")) -> str:
+        return value
+
+    with TestClient(app) as client:
+        assert client.get("/").text == "pool of client for production"
+        with app.dependency_overrides.use(settings, lambda: "test"):
+            assert client.get("/").text == "pool of client for test"
+        assert client.get("/").text == "pool of client for production"

@@ -475,3 +475,43 @@ def test_ten_thousand_repeated_keys_within_the_limits() -> None:
         assert len(found) == 50  # MAX_REPORTED_ERRORS, whatever the number of bad values
         assert bad.json()["errors"][0]["name"] == "v[0]"
         assert client.get("/?" + "&".join(["v=1"] * 10_001)).status_code == 400
+
+
+# -- constraints written as msgspec.Meta ---------------------------------------------------------
+
+
+def test_msgspec_constraints_on_parameters_are_enforced_in_every_location() -> None:
+    # The spelling the docs use for model fields: it must not be ignored on parameters.
+    app = make_app()
+
+    @app.get("/items/{item_id}")
+    async def item(item_id: Annotated[int, msgspec.Meta(ge=1)]) -> int:
+        return item_id
+
+    @app.get("/slugs/{slug}")
+    def slug(slug: Annotated[str, msgspec.Meta(pattern="^[a-z]+$")]) -> str:
+        return slug
+
+    @app.post("/search")
+    async def search(
+        limit: Annotated[int, msgspec.Meta(le=100)] = 10,
+        tags: Annotated[list[str], msgspec.Meta(max_length=2)] = [],  # noqa: B006
+        x_trace: Annotated[str | None, msgspec.Meta(max_length=8), Header()] = None,
+        count: Annotated[int, msgspec.Meta(ge=0), Body()] = 0,
+    ) -> int:
+        return limit
+
+    with TestClient(app) as client:
+        assert client.get("/items/1").json() == 1
+        assert errors(client.get("/items/0")) == [("path", "item_id", "Expected `int` >= 1")]
+        assert client.get("/slugs/abc").text == "abc"
+        assert errors(client.get("/slugs/ABC"))[0][:2] == ("path", "slug")
+        response = client.post(
+            "/search?limit=101&tags=a&tags=b&tags=c", headers={"x-trace": "x" * 9}, json=-1
+        )
+        assert [e[:2] for e in errors(response)] == [
+            ("query", "limit"),
+            ("query", "tags"),
+            ("header", "x-trace"),
+            ("body", ""),
+        ]

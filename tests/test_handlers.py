@@ -79,7 +79,7 @@ def test_blocking_sync_handlers_do_not_block_each_other() -> None:
 
     async def two_at_once() -> list[int]:
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             responses = await asyncio.gather(client.get("/wait"), client.get("/wait"))
         return [r.status_code for r in responses]
 

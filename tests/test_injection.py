@@ -4,7 +4,7 @@ import asyncio
 import dataclasses
 import functools
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Annotated, Any
 
 import msgspec
@@ -25,7 +25,7 @@ from satchel import (
 )
 from satchel.asgi import ASGIApp
 from satchel.testing import TestClient, WebSocketDenied
-from tests.support import call_asgi
+from tests.support import Receiver, call_asgi
 
 
 def make_app() -> App[Any]:
@@ -511,6 +511,22 @@ def test_an_app_scoped_failure_tears_down_the_request_providers(events: list[str
     assert events == ["gen setup", "gen got RuntimeError"]
 
 
+def test_a_failing_app_scoped_provider_tears_down_its_own_dependencies(events: list[str]) -> None:
+    app = make_app()
+    settings = tracked(events, "settings")
+
+    def pool(config: str = Depends(settings)) -> str:
+        raise RuntimeError("no database")
+
+    @app.get("/")
+    async def handler(db: str = Depends(pool, scope="app")) -> str:
+        return db  # pragma: no cover
+
+    with pytest.raises(Exception, match="no database"), TestClient(app):
+        pass  # pragma: no cover
+    assert events == ["settings setup", "settings got RuntimeError"]
+
+
 # -- outside requests: jobs and CLI commands -----------------------------------------------------
 
 
@@ -607,3 +623,119 @@ def test_websocket_handler_failure_throws_into_teardown(events: list[str]) -> No
     with TestClient(app, raise_server_exceptions=False) as client, client.websocket_connect("/ws"):
         pass
     assert events == ["conn setup", "conn got ValueError"]
+
+
+# -- cancellation (the client went away, the server cancelled the request's task) ---------------
+
+
+def cancel_mid_handler(
+    app: App[Any], started: Callable[[], Awaitable[None]], events: list[str]
+) -> None:
+    """Call ``app`` for ``GET /``, cancel it once ``started`` (awaited) returns, and wait for it.
+
+    "request over" is recorded in ``events`` then: what the event loop's own clean-up
+    closes later (abandoned async generators, at its shutdown) comes after it.
+    """
+
+    async def main() -> None:
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": "/",
+            "query_string": b"",
+            "headers": [(b"host", b"testserver")],
+        }
+        task = asyncio.ensure_future(app(scope, Receiver(), _drop))
+        await started()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        events.append("request over")
+
+    asyncio.run(main())
+
+
+async def _drop(message: Any) -> None:
+    pass
+
+
+def closing(events: list[str], name: str) -> Any:
+    """An async generator provider whose teardown is a ``finally`` (it runs on cancellation too)."""
+
+    async def provide() -> AsyncIterator[str]:
+        events.append(f"{name} setup")
+        try:
+            yield name
+        finally:
+            events.append(f"{name} closed")
+
+    return provide
+
+
+def test_cancellation_tears_down_every_provider(events: list[str]) -> None:
+    app = make_app()
+    outer, inner = closing(events, "outer"), closing(events, "inner")
+    started = asyncio.Event()
+
+    @app.get("/")
+    async def handler(a: str = Depends(outer), b: str = Depends(inner)) -> str:
+        started.set()
+        await asyncio.Event().wait()  # until cancelled
+        return a + b  # pragma: no cover
+
+    async def wait_started() -> None:
+        await started.wait()
+
+    cancel_mid_handler(app, wait_started, events)
+    assert events == ["outer setup", "inner setup", "inner closed", "outer closed", "request over"]
+
+
+def test_a_cancelled_sync_handler_keeps_its_providers_until_it_returns(events: list[str]) -> None:
+    app = make_app()
+    session = closing(events, "session")
+    started, release = threading.Event(), threading.Event()
+
+    @app.get("/")
+    def handler(s: str = Depends(session)) -> str:
+        started.set()
+        release.wait()
+        events.append("handler done with the session")
+        return s
+
+    async def cancel_when_started() -> None:
+        await asyncio.to_thread(started.wait)
+        # The worker thread is released just after the cancellation reaches the request.
+        asyncio.get_running_loop().call_soon(release.set)
+
+    cancel_mid_handler(app, cancel_when_started, events)
+    assert events == [
+        "session setup",
+        "handler done with the session",
+        "session closed",
+        "request over",
+    ]
+
+
+def test_a_thread_provider_cancelled_in_its_setup_is_torn_down(events: list[str]) -> None:
+    app = make_app()
+    started, release = threading.Event(), threading.Event()
+
+    def session() -> Iterator[str]:
+        started.set()
+        release.wait()
+        events.append("session setup")
+        try:
+            yield "session"
+        finally:
+            events.append("session closed")
+
+    @app.get("/")
+    async def handler(s: str = Depends(session, thread=True)) -> str:
+        return s  # pragma: no cover - cancelled before
+
+    async def cancel_when_started() -> None:
+        await asyncio.to_thread(started.wait)
+        asyncio.get_running_loop().call_soon(release.set)
+
+    cancel_mid_handler(app, cancel_when_started, events)
+    assert events == ["session setup", "session closed", "request over"]

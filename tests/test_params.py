@@ -182,3 +182,10 @@ def test_path_marker_constrains_a_path_parameter() -> None:
         assert response.json()["errors"] == [
             {"location": "path", "name": "item_id", "message": "Expected `int` >= 1"}
         ]
+
+
+@pytest.mark.parametrize("marker", [Query, Header, Cookie, Path, Body, Form, File])
+def test_a_misspelt_option_is_refused_rather_than_ignored(marker: Any) -> None:
+    # Without a type checker, Query(maxlength=3) would otherwise constrain nothing.
+    with pytest.raises(TypeError, match="maxlength"):
+        marker(maxlength=3)

@@ -265,10 +265,23 @@ def test_untyped_returns_keep_the_plain_rules(annotation: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    "annotation", [AsyncIterator[bytes], Iterator[str], Response | dict[str, int]]
+    "annotation", [AsyncIterator[bytes], Iterator[str], Response | str, Response | JSONResponse]
 )
-def test_streams_and_response_unions_are_untyped(annotation: Any) -> None:
+def test_streams_and_unions_of_responses_and_plain_values_are_untyped(annotation: Any) -> None:
     assert response_type(annotation) is None
+
+
+def test_a_union_with_responses_is_typed_by_its_other_members() -> None:
+    assert response_type(Response | dict[str, int]) == dict[str, int]
+    assert response_type(Item | None | HTMLResponse) == Item | None
+
+
+def test_a_union_with_a_response_still_filters_other_values() -> None:
+    # "-> User | RedirectResponse": a Response passes as it is, but a row must not leak.
+    secret = SecretItem(name="a", password="hunter2")
+    assert body(secret, Item | HTMLResponse) == {"name": "a", "price": 0.0}
+    with serve(HTMLResponse("<p>hi</p>"), Item | HTMLResponse) as client:
+        assert client.get("/").text == "<p>hi</p>"
 
 
 @pytest.mark.parametrize("annotation", [Item, list[Item], dict[str, int], int, Item | None])
@@ -289,3 +302,16 @@ def test_streaming_response_under_a_stream_annotation() -> None:
 
     with TestClient(app) as client:
         assert client.get("/").text == "ab"
+
+
+def test_a_wrong_pydantic_value_is_logged_without_its_content(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The value was never filtered: what the type leaves out must not reach the logs either.
+    row = {"nope": 1, "password_hash": "argon2id$hunter2"}
+    with serve(row, Named) as client, caplog.at_level(logging.ERROR, "satchel.error"):
+        assert client.get("/").status_code == 500
+    (record,) = [r for r in caplog.records if r.exc_info is not None]
+    message = str(record.exc_info[1])  # type: ignore[index]
+    assert "name: Field required" in message
+    assert "hunter2" not in message

@@ -451,3 +451,15 @@ def test_callable_objects_and_partials_are_handlers() -> None:
 def test_a_partials_bound_keywords_are_not_inputs() -> None:
     arguments = read(functools.partial(greet, greeting="hey"))
     assert list(arguments) == ["name"]
+
+
+def test_msgspec_constraints_in_annotated_are_kept_with_the_markers() -> None:
+    async def handler(
+        limit: Annotated[int, msgspec.Meta(ge=1)],
+        page: Annotated[int | None, msgspec.Meta(ge=1), Query(le=9)] = None,
+    ) -> None:
+        pass
+
+    arguments = read(handler)
+    assert arguments["limit"].type == Annotated[int, msgspec.Meta(ge=1)]
+    assert arguments["page"].type == Annotated[int, msgspec.Meta(ge=1), msgspec.Meta(le=9)] | None

@@ -18,7 +18,7 @@ from satchel import (
     Settings,
 )
 from satchel.testing import TestClient
-from satchel.validation import MAX_REPORTED_ERRORS
+from satchel.validation import MAX_REPORTED_ERRORS, explain
 from tests.support import assert_problem
 
 
@@ -356,3 +356,81 @@ def test_pydantic_query_model() -> None:
 def test_pydantic_return_type_filters_extra_fields() -> None:
     with TestClient(pydantic_app()) as client:
         assert client.get("/me").json() == {"name": "n"}
+
+
+class Node(msgspec.Struct):
+    """A recursive body type that counts how many Nodes msgspec has built."""
+
+    value: int
+    children: list["Node"] = []
+
+    def __post_init__(self) -> None:
+        NODES_BUILT.append(None)
+
+
+NODES_BUILT: list[None] = []
+
+
+def test_naming_the_errors_of_a_deep_body_costs_in_proportion_to_its_size() -> None:
+    # A chain of nested nodes with a wide list at the bottom whose last item is wrong:
+    # re-validating the whole subtree at every level on the way down would build the
+    # bottom list once per level.
+    depth, width = 25, 500  # 2 levels of JSON nesting per node, within the limit of 64
+    node: dict[str, Any] = {"value": 0, "children": [{"value": 1}] * width + [{"value": "x"}]}
+    for _ in range(depth):
+        node = {"value": 0, "children": [node]}
+    app = App(settings=Settings(access_log=False), openapi=None)
+
+    @app.post("/tree")
+    async def tree(root: Node) -> None:
+        pass  # pragma: no cover
+
+    NODES_BUILT.clear()
+    with TestClient(app) as client:
+        response = client.post("/tree", json=node)
+    assert errors(response) == [
+        ("body", "children[0]." * depth + f"children[{width}].value", "Expected `int`, got `str`")
+    ]
+    assert len(NODES_BUILT) <= 3 * (depth + width + 1)
+
+
+def test_errors_after_the_first_are_still_found_in_long_lists() -> None:
+    with TestClient(make_app()) as client:
+        lines = [{"name": "ok", "price": 1}] * 3000
+        lines[5] = {"name": "bad", "price": 0}
+        lines[2500] = {"price": 1}
+        response = client.post("/lines", json=lines)
+    assert errors(response) == [
+        ("body", "[5].price", "Expected `float` > 0.0"),
+        ("body", "[2500].name", "Field required"),
+    ]
+
+
+class Holder(msgspec.Struct):
+    b: dict[str, int]
+
+
+class Dotted(msgspec.Struct, rename={"outer": "a", "inner": "a.b"}):
+    """Wire names msgspec's error paths cannot tell apart: ``a.b.b`` is in either field."""
+
+    outer: Holder
+    inner: Holder
+
+
+def test_fields_whose_paths_look_alike_are_each_checked() -> None:
+    # msgspec reads "a.b" first and reports "a.b.b[...]": that path fits "a" as well.
+    value = {"a.b": {"b": {"k": "x"}}, "a": {"b": {"k": "y"}}}
+    assert explain(value, Dotted, "body", "", strict=True) == [
+        FieldError("body", "a.b[...]", "Expected `int`, got `str`"),
+        FieldError("body", "a.b.b[...]", "Expected `int`, got `str`"),
+    ]
+
+
+def test_a_pydantic_body_with_too_many_errors_to_name_is_one_error() -> None:
+    # pydantic finds every error; listing a million of them would cost far more than finding.
+    with TestClient(pydantic_app()) as client:
+        items = [{"name": "a", "price": 0}] * 2000
+        response = client.post("/orders", json={"customer": "c", "items": items})
+        assert errors(response) == [("body", "", "2000 invalid values; too many to name each")]
+        response = client.post("/orders", json={"customer": "c", "items": items[:60]})
+        assert len(errors(response)) == MAX_REPORTED_ERRORS

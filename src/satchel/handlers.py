@@ -20,7 +20,7 @@ from satchel.requests import Request
 from satchel.responses import Response
 from satchel.serialization import Serializer, serializer_for, to_response
 from satchel.signatures import Input, Signature, Special, describe, type_hints
-from satchel.threads import run_in_thread
+from satchel.threads import run_in_thread, run_in_thread_shielded
 
 __all__ = [
     "CompiledHandler",
@@ -117,7 +117,7 @@ def _direct_call(handler: Handler, signature: Signature) -> Callable[[Request], 
     path_only: list[str] = []
     request_name: str | None = None
     for name, arg in signature.arguments:
-        if isinstance(arg, Input) and arg.location == "path" and arg.param.meta is None:
+        if isinstance(arg, Input) and arg.converter_checks_all:
             path_only.append(name)
         elif isinstance(arg, Special) and arg.kind == "connection":
             request_name = name
@@ -162,7 +162,11 @@ def _planned_endpoint(
             result = await handler(**kwargs) if is_async else await run_in_thread(handler, **kwargs)
             return serialize(result)
         try:
-            result = await handler(**kwargs) if is_async else await run_in_thread(handler, **kwargs)
+            # A cancelled sync handler is waited for: its providers must outlive it.
+            if is_async:
+                result = await handler(**kwargs)
+            else:
+                result = await run_in_thread_shielded(handler, **kwargs)
             response = serialize(result)
         except BaseException as exc:
             await close_exits(exits, exc)

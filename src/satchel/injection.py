@@ -35,7 +35,7 @@ from satchel.signatures import (
     SpecialKind,
     read_signature,
 )
-from satchel.threads import run_in_thread
+from satchel.threads import run_in_thread_shielded
 from satchel.validation import FieldError, Invalid, RequestValidationError
 
 __all__ = ["DependencyOverrides", "Graph", "Injector", "Plan"]
@@ -142,8 +142,7 @@ class Injector:
             pass
         plan = self._plan_for_call(provider, role="app-scoped provider")
         exits: list[Any] = []
-        values = await resolve(plan.graph, None, exits, {}, self)
-        value, gen = await _call(provider, plan.signature.kind, False, plan.kwargs(values))
+        value, gen = await self._call_plan(plan, exits, {})
         if gen is not None:
             exits.append(gen)
         # Two first requests may race here; the first value wins, the second is closed.
@@ -153,6 +152,23 @@ class Injector:
         self._app_values[provider] = value
         self._app_exits.extend(exits)
         return value
+
+    def _forget_app_values(self, changed: set[Callable[..., Any]]) -> None:
+        """Drop the app-scoped values of ``changed`` providers and of those built on them.
+
+        They are made again on next use; the old ones are still torn down at shutdown.
+        """
+        stale = set(changed)
+        grown = True
+        while grown:  # an app-scoped value may be built from another one, any levels deep
+            grown = False
+            for provider in self._app_values.keys() - stale:
+                plan = self._call_plans.get(provider)
+                if plan is not None and any(step.func in stale for step in plan.graph.steps):
+                    stale.add(provider)
+                    grown = True
+        for provider in stale:
+            self._app_values.pop(provider, None)
 
     async def warm_up(self) -> None:
         """Create every app-scoped value the compiled plans use (called at startup)."""
@@ -181,14 +197,20 @@ class Injector:
         if plan.signature.kind in ("generator", "asyncgen"):
             raise ConfigurationError(f"{plan.signature.where} must not be a generator")
         exits: list[Any] = []
+        value, _ = await self._call_plan(plan, exits, given)
+        await close_exits(exits, None)
+        return value
+
+    async def _call_plan(
+        self, plan: Plan, exits: list[Any], given: Mapping[str, Any]
+    ) -> tuple[Any, Any]:
+        """Resolve ``plan`` and call its function; what was opened is torn down if either fails."""
         try:
             values = await resolve(plan.graph, None, exits, given, self)
-            value, _ = await _call(func, plan.signature.kind, False, plan.kwargs(values))
+            return await _call(plan.signature.func, plan.signature.kind, False, plan.kwargs(values))
         except BaseException as exc:
             await close_exits(exits, exc)
             raise
-        await close_exits(exits, None)
-        return value
 
     def _plan_for_call(self, func: Callable[..., Any], *, role: str) -> Plan:
         plan = self._call_plans.get(func)
@@ -239,9 +261,8 @@ class DependencyOverrides(MutableMapping[Callable[..., Any], Callable[..., Any]]
         return len(self._map)
 
     def _changed(self, provider: Callable[..., Any], previous: Callable[..., Any] | None) -> None:
-        self._injector._app_values.pop(provider, None)
-        if previous is not None:
-            self._injector._app_values.pop(previous, None)
+        # Before the rebuild: the graphs still name what the app-scoped values were made of.
+        self._injector._forget_app_values({provider} if previous is None else {provider, previous})
         try:
             self._injector._rebuild()
         except ConfigurationError:
@@ -464,7 +485,7 @@ async def resolve(
                 exits.clear()
             raise
         if gen is not None and exits is not None:
-            exits.append(_InThread(gen) if step.thread and step.kind == "generator" else gen)
+            exits.append(gen)
         values[step.slot] = value
     return values
 
@@ -494,12 +515,20 @@ async def _call(
     if kind == "asyncgen":
         agen = func(**kwargs)
         return await agen.__anext__(), agen
+    # Threads are waited for even on cancellation, or the teardown that follows
+    # would run while the thread still uses what is torn down.
     if kind == "generator":
         gen = func(**kwargs)
-        value = await run_in_thread(next, gen) if thread else next(gen)
-        return value, gen
+        if not thread:
+            return next(gen), gen
+        try:
+            return await run_in_thread_shielded(next, gen), _InThread(gen)
+        except BaseException as exc:
+            # Cancelled while its setup ran: it is torn down like those set up before it.
+            await close_exits([_InThread(gen)], exc)
+            raise
     if thread:
-        return await run_in_thread(func, **kwargs), None
+        return await run_in_thread_shielded(func, **kwargs), None
     return func(**kwargs), None
 
 
@@ -508,13 +537,21 @@ async def close_exits(exits: list[Any], exc: BaseException | None) -> None:
 
     A provider that re-raises the thrown exception is fine; any other error in
     a teardown is logged (the response is already decided) and the others still run.
+    A cancellation or an interrupt raised by one is raised again once all have run.
     """
+    interrupted: BaseException | None = None
     for gen in reversed(exits):
         try:
             await _finish(gen, exc)
-        except Exception as error:
-            if error is not exc:
-                logger.error("Error tearing down dependency %r", gen, exc_info=error)
+        except BaseException as error:
+            if error is exc:
+                continue  # re-raised, as a provider's ``finally`` or ``except: raise`` does
+            if not isinstance(error, Exception):
+                interrupted = interrupted or error
+                continue
+            logger.error("Error tearing down dependency %r", gen, exc_info=error)
+    if interrupted is not None:
+        raise interrupted
 
 
 @dataclass(frozen=True, slots=True)
@@ -526,7 +563,7 @@ class _InThread:
 
 async def _finish(gen: Any, exc: BaseException | None) -> None:
     if isinstance(gen, _InThread):
-        await run_in_thread(_finish_sync, gen.gen, exc)
+        await run_in_thread_shielded(_finish_sync, gen.gen, exc)
         return
     if hasattr(gen, "__anext__"):
         try:

@@ -74,6 +74,13 @@ class Param:
     options: ParamOptions = field(default_factory=lambda: ParamOptions())
     convert_underscores: bool = True
 
+    def __post_init__(self) -> None:
+        # What a plain keyword signature would refuse: ``Query(maxlength=3)`` must not
+        # quietly constrain nothing where no type checker runs.
+        unknown = self.options.keys() - ParamOptions.__annotations__.keys()
+        if unknown:
+            raise TypeError(f"unexpected parameter option(s) {sorted(unknown)}")
+
     @property
     def meta(self) -> msgspec.Meta | None:
         """The constraints and descriptions as a ``msgspec.Meta`` (None when there are none)."""

@@ -52,10 +52,13 @@ def response_type(annotation: Any) -> Any | None:
     if isinstance(bare, type) and issubclass(bare, Response):
         return None
     origin = typing.get_origin(bare)
-    if origin in (typing.Union, types.UnionType) and any(
-        isinstance(a, type) and issubclass(a, Response) for a in typing.get_args(bare)
-    ):
-        return None
+    if origin in (typing.Union, types.UnionType):
+        members = typing.get_args(bare)
+        values = [a for a in members if not (isinstance(a, type) and issubclass(a, Response))]
+        if len(values) < len(members):
+            # ``-> User | RedirectResponse``: a Response passes through as it is, but any
+            # other value is still filtered to the other members, or a row would leak.
+            return response_type(typing.Union[tuple(values)]) if values else None  # noqa: UP007
     if (
         origin is not None
         and isinstance(origin, type)

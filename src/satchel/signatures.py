@@ -86,6 +86,11 @@ class Input:
     is_file: bool = False
     validator: Validator | None = field(default=None, compare=False, repr=False)
 
+    @property
+    def converter_checks_all(self) -> bool:
+        """A path parameter with no constraints: its route converter alone checks it."""
+        return self.location == "path" and (self.type is Any or isinstance(self.type, type))
+
 
 @dataclass(frozen=True, slots=True)
 class Special:
@@ -252,7 +257,7 @@ class _Reader:
             default = msgspec.NODEFAULT
         if self.connection == "none":
             return Special("given", name, default)
-        return self._input(name, bare, marker, default)
+        return self._input(name, bare, metadata, marker, default)
 
     def _needs(self, name: str, marker: Dependency, bare: Any) -> Needs:
         provider = marker.provider if marker.provider is not None else bare
@@ -270,7 +275,9 @@ class _Reader:
                 return kind
         return None
 
-    def _input(self, name: str, bare: Any, marker: Param | None, default: Any) -> Input:
+    def _input(
+        self, name: str, bare: Any, metadata: tuple[Any, ...], marker: Param | None, default: Any
+    ) -> Input:
         location = self._location(name, bare, marker)
         param = marker if marker is not None else Param(location)
         key = self._key(name, location, param)
@@ -290,7 +297,9 @@ class _Reader:
         required = default is msgspec.NODEFAULT
         if location == "form" and _is_file_type(bare):
             return Input(name, location, key, bare, required, default, param, is_file=True)
-        tp = _constrained(bare, param)
+        # Constraints written as msgspec.Meta in the Annotated count as much as the marker's.
+        metas = [m for m in (*metadata, param.meta) if isinstance(m, msgspec.Meta)]
+        tp = _constrained(bare, metas)
         fields = self._gathered_fields(name, bare, location)
         if fields is None and location not in ("body", "path") and not _is_text_type(bare):
             raise self.fail(
@@ -360,12 +369,12 @@ class _Reader:
         return tuple(fields)
 
 
-def _constrained(bare: Any, param: Param) -> Any:
-    meta = param.meta
-    if meta is None:
+def _constrained(bare: Any, metas: list[msgspec.Meta]) -> Any:
+    if not metas:
         return bare
+    # Inside the Optional: msgspec refuses ``ge`` on ``int | None`` itself.
     inner, optional = split_optional(bare)
-    constrained: Any = Annotated[inner, meta]
+    constrained: Any = Annotated[(inner, *metas)]
     return constrained | None if optional else constrained
 
 

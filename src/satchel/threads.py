@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
 
-__all__ = ["run_in_thread"]
+__all__ = ["run_in_thread", "run_in_thread_shielded"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -23,3 +23,22 @@ def run_in_thread(
     import asyncio
 
     return asyncio.to_thread(func, *args, **kwargs)
+
+
+async def run_in_thread_shielded(func: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+    """Like :func:`run_in_thread`, but a cancelled caller still waits for the thread to return.
+
+    A thread cannot be stopped: without this, a cancelled caller would go on (to
+    close a file, to tear down the database session a handler is using) while the
+    thread still works with it. The cancellation is raised once the thread is done.
+    """
+    import asyncio
+
+    work = asyncio.ensure_future(asyncio.to_thread(func, *args, **kwargs))
+    try:
+        return await asyncio.shield(work)
+    except asyncio.CancelledError:
+        await asyncio.wait([work])
+        if not work.cancelled():
+            work.exception()  # retrieved: the caller is cancelled and will not see it
+        raise

@@ -8,14 +8,13 @@ would cost more than the copy).
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
-from collections.abc import Callable, Mapping
-from typing import ParamSpec, TypeVar
+from collections.abc import Mapping
 from urllib.parse import unquote_to_bytes
 
 from satchel.datastructures import Headers
 from satchel.defaults import SPOOL_MAX_SIZE as DEFAULT_SPOOL_MAX_SIZE
+from satchel.threads import run_in_thread_shielded
 
 __all__ = [
     "DEFAULT_SPOOL_MAX_SIZE",
@@ -24,9 +23,6 @@ __all__ = [
     "sanitize_filename",
 ]
 
-
-P = ParamSpec("P")
-T = TypeVar("T")
 
 # C0 controls, DEL and C1 controls never belong in a file name.
 _CONTROL_CHARS = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0)])
@@ -78,23 +74,6 @@ def _decode_rfc5987(value: str) -> str | None:
         return unquote_to_bytes(encoded).decode(codec)
     except UnicodeDecodeError:
         return None
-
-
-async def _in_thread(func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-    """Run blocking file work in a thread, and let it finish even if the caller is cancelled.
-
-    Otherwise a cancelled caller would go on (typically to close the file) while
-    the thread still uses it, and a write that was rolling the file over to
-    disk could leave the new temporary file open.
-    """
-    work = asyncio.ensure_future(asyncio.to_thread(func, *args, **kwargs))
-    try:
-        return await asyncio.shield(work)
-    except asyncio.CancelledError:
-        await asyncio.wait([work])
-        if not work.cancelled():
-            work.exception()  # retrieved: the caller is cancelled and will not see it
-        raise
 
 
 class UploadFile:
@@ -156,7 +135,7 @@ class UploadFile:
     async def write(self, data: bytes) -> int:
         """Append ``data`` at the current position; return the bytes written."""
         if self._will_touch_disk(len(data)):
-            written = await _in_thread(self.file.write, data)
+            written = await run_in_thread_shielded(self.file.write, data)
         else:
             written = self.file.write(data)
         self.size += written
@@ -166,13 +145,13 @@ class UploadFile:
         """Read up to ``size`` bytes (all that remain if negative)."""
         if self.in_memory:
             return self.file.read(size)
-        return await _in_thread(self.file.read, size)
+        return await run_in_thread_shielded(self.file.read, size)
 
     async def seek(self, offset: int, whence: int = 0) -> int:
         """Move to ``offset`` (relative to ``whence``, as ``io`` does); return the position."""
         if self.in_memory:
             return self.file.seek(offset, whence)
-        return await _in_thread(self.file.seek, offset, whence)
+        return await run_in_thread_shielded(self.file.seek, offset, whence)
 
     async def close(self) -> None:
         """Close the file and delete its temporary file; safe to call more than once."""
@@ -181,7 +160,7 @@ class UploadFile:
         if self.in_memory:
             self.file.close()
         else:
-            await _in_thread(self.file.close)
+            await run_in_thread_shielded(self.file.close)
 
     def close_now(self) -> None:
         """Close synchronously, for cleanup paths that must not await.

@@ -14,7 +14,7 @@ import msgspec
 
 from satchel.errors import BadRequest, UnprocessableEntity
 from satchel.params import Location
-from satchel.typeforms import model_fields, sequence_item, split_annotated
+from satchel.typeforms import ModelField, model_fields, sequence_item, split_annotated
 
 __all__ = [
     "MAX_REPORTED_ERRORS",
@@ -133,42 +133,117 @@ def explain(
 
     Walks models and sequences so that each bad field is named, and falls back
     to msgspec's own first error when the fault is not in one field (a wrong
-    union member, a failing ``__post_init__``).
+    union member, a failing ``__post_init__``). The work stays in proportion to
+    the size of ``value``, however deep the faults are.
     """
-    errors: list[FieldError] = []
-    _explain(value, tp, location, name, strict, errors)
-    return errors
+    walk = _Explanation(location, strict)
+    walk.value(value, tp, name, None)
+    return walk.errors
 
 
-def _explain(
-    value: Any, tp: Any, location: Location, name: str, strict: bool, errors: list[FieldError]
-) -> None:
-    if len(errors) >= MAX_REPORTED_ERRORS:
-        return
-    try:
-        msgspec.convert(value, tp, strict=strict)
-    except msgspec.ValidationError as exc:
-        first = str(exc)
-    else:
-        return
-    before = len(errors)
-    fields = model_fields(tp) if isinstance(value, dict) else None
-    item = sequence_item(tp) if isinstance(value, list) else None
-    if fields is not None:
+#: A fault msgspec found: its message and where, below the converted value (``a[0].b``).
+_Fault = tuple[str, str]
+# Items of a list converted in one call while looking for the next bad one: large enough
+# for few calls, small enough that copying out the chunks costs little.
+_CHUNK = 1024
+
+
+class _Explanation:
+    """One walk of :func:`explain`: where the values come from, and the errors found so far."""
+
+    def __init__(self, location: Location, strict: bool) -> None:
+        self.location = location
+        self.strict = strict
+        self.errors: list[FieldError] = []
+
+    def value(self, value: Any, tp: Any, name: str, known: _Fault | None) -> None:
+        # ``known``: the first fault of ``value``, found by the conversion of what encloses
+        # it. Converting it again on every level down would cost its size once per level.
+        if len(self.errors) >= MAX_REPORTED_ERRORS:
+            return
+        fault = known if known is not None else self.first_fault(value, tp)
+        if fault is None:
+            return
+        before = len(self.errors)
+        fields = model_fields(tp) if isinstance(value, dict) else None
+        item = sequence_item(tp) if isinstance(value, list) else None
+        if fields is not None:
+            self.fields(value, fields, name, fault)
+        elif item is not None and _item_constraints_only(tp):
+            self.items(value, item, name, fault)
+        if len(self.errors) == before:
+            message, at = fault
+            self.errors.append(FieldError(self.location, join_name(name, at), message))
+
+    def first_fault(self, value: Any, tp: Any) -> _Fault | None:
+        try:
+            msgspec.convert(value, tp, strict=self.strict)
+        except msgspec.ValidationError as exc:
+            return _split_message(str(exc))
+        return None
+
+    def fields(
+        self, value: dict[str, Any], fields: list[ModelField], name: str, fault: _Fault
+    ) -> None:
+        message, at = fault
+        below = {f.key: rest for f in fields if (rest := _below_key(at, f.key)) is not None}
+        if len(below) != 1:
+            below = {}  # "a.b.c" with fields "a" and "a.b": which one failed is not known
         for field in fields:
             key_name = join_name(name, field.key)
             if field.key in value:
-                _explain(value[field.key], field.type, location, key_name, strict, errors)
+                rest = below.get(field.key)
+                known = None if rest is None else (message, rest)
+                self.value(value[field.key], field.type, key_name, known)
             elif field.required:
-                errors.append(FieldError(location, key_name, "Field required"))
-    elif item is not None and _item_constraints_only(tp):
-        for index, element in enumerate(value):
-            _explain(element, item, location, f"{name}[{index}]", strict, errors)
-            if len(errors) >= MAX_REPORTED_ERRORS:
-                return
-    if len(errors) == before:
-        message, at = _split_message(first)
-        errors.append(FieldError(location, join_name(name, at), message))
+                self.errors.append(FieldError(self.location, key_name, "Field required"))
+
+    def items(self, value: list[Any], item: Any, name: str, fault: _Fault) -> None:
+        # msgspec converts items in order and stops at the first bad one: those before it
+        # are valid. The next bad one is looked for a chunk of items at a time (one call each).
+        message, at = fault
+        found = _below_index(at, len(value))
+        start = 0
+        while len(self.errors) < MAX_REPORTED_ERRORS:
+            if found is None:
+                chunk = value[start : start + _CHUNK]
+                if not chunk:
+                    return
+                fault_after = self.first_fault(chunk, list[item])
+                if fault_after is None:
+                    start += len(chunk)
+                    continue
+                message, at = fault_after
+                found = _below_index(at, len(chunk))
+                if found is None:
+                    return
+                found = (start + found[0], found[1])
+            index, rest = found
+            self.value(value[index], item, f"{name}[{index}]", (message, rest))
+            start, found = index + 1, None
+
+
+def _below_key(at: str, key: str) -> str | None:
+    """The rest of path ``at`` when it goes through field ``key`` (``"b"`` for ``"a.b"``)."""
+    if not at.startswith(key):
+        return None
+    rest = at[len(key) :]
+    if not rest or rest[0] == "[":
+        return rest
+    return rest[1:] if rest[0] == "." else None
+
+
+def _below_index(at: str, length: int) -> tuple[int, str] | None:
+    """The item index path ``at`` starts with, and the rest (``(3, "b")`` for ``"[3].b"``)."""
+    end = at.find("]")
+    digits = at[1:end]
+    if not at.startswith("[") or end < 0 or not (digits.isascii() and digits.isdigit()):
+        return None
+    index = int(digits)
+    if index >= length:
+        return None
+    rest = at[end + 1 :]
+    return index, rest[1:] if rest.startswith(".") else rest
 
 
 def _item_constraints_only(tp: Any) -> bool:

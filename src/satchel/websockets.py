@@ -387,7 +387,8 @@ def _size_exceeds(message: str | bytes, limit: int) -> bool:
 
 # -- running a handler ---------------------------------------------------------------------------
 
-WebSocketCall = Callable[["WebSocket", dict[str, Any]], Awaitable[None]]
+#: A compiled WebSocket handler; it reads the path parameters from ``ws.path_params``.
+WebSocketCall = Callable[["WebSocket"], Awaitable[None]]
 
 
 def compile_websocket_handler(
@@ -418,7 +419,7 @@ def compile_websocket_handler(
     ):
         raise ConfigurationError(f"{where} has no parameter annotated WebSocket")
 
-    async def call(ws: WebSocket, params: dict[str, Any]) -> None:
+    async def call(ws: WebSocket) -> None:
         graph = plan.graph  # replaced when dependency overrides change
         exits: list[Any] = []
         values = await resolve(graph, ws, exits, {}, injector)
@@ -435,7 +436,7 @@ def compile_websocket_handler(
 async def _run(ws: WebSocket, call: WebSocketCall, params: dict[str, Any]) -> None:
     ws.path_params = params
     try:
-        await call(ws, params)
+        await call(ws)
     except WebSocketDisconnect:
         pass
     except Exception as exc:

@@ -6,6 +6,7 @@ import importlib
 import re
 from typing import Annotated, Any
 
+import msgspec
 import pytest
 from openapi_spec_validator import validate
 
@@ -605,3 +606,18 @@ def test_framework_answers_are_documented() -> None:
     assert not any(re.match(segment["pattern"], bad) for bad in ("..", "a/b", "a\x1fb"))
     assert re.match(path["pattern"], "a/b.c")
     assert not any(re.match(path["pattern"], bad) for bad in ("a/../b", "a/.", "a\x7f"))
+
+
+def test_msgspec_constraints_on_a_path_parameter_are_documented_and_answer_422() -> None:
+    app = App(settings=Settings())
+
+    @app.get("/items/{item_id}")
+    async def item(item_id: Annotated[int, msgspec.Meta(ge=1)]) -> int:
+        return item_id
+
+    doc = build_openapi(app)
+    assert parameters(doc, "/items/{item_id}", "get")["path", "item_id"]["schema"] == {
+        "type": "integer",
+        "minimum": 1,
+    }
+    assert "422" in operation(doc, "/items/{item_id}", "get")["responses"]

@@ -93,7 +93,7 @@ def _documented(inp: Input) -> bool:
 def _validated(inp: Input) -> bool:
     # Plain path parameters are checked by the route's converter (a mismatch is a 404);
     # every other input can fail validation (422).
-    return inp.location != "path" or inp.param.meta is not None
+    return not inp.converter_checks_all
 
 
 # -- parameters ---------------------------------------------------------------------------
