@@ -117,7 +117,7 @@ def test_cookies_from_several_headers_first_wins() -> None:
         return request.cookies, request.cookies is request.cookies
 
     headers = [(b"cookie", b"a=1; b=2"), (b"cookie", b"a=3; c=4")]
-    assert _probe(probe, headers=headers) == ({"a": "1", "b": "2", "c": "4"}, True)
+    assert _probe(probe, method="GET", headers=headers) == ({"a": "1", "b": "2", "c": "4"}, True)
 
 
 def test_no_cookies() -> None:
@@ -158,7 +158,9 @@ def test_forwarded_headers_ignored_without_trusted_proxies() -> None:
 
 
 def test_forwarded_headers_believed_from_a_trusted_proxy() -> None:
-    settings = Settings(trusted_proxies=["127.0.0.1", "10.0.0.0/8"])
+    settings = Settings(
+        trusted_proxies=["127.0.0.1", "10.0.0.0/8"], allowed_hosts=["other.example"]
+    )
     result = _probe(_where, settings=settings, method="GET", headers=FORWARDED)
     # The proxy appends: only the right-most value is its own, the rest came from the client.
     assert result == ("203.0.113.9", "https", "other.example", "https://other.example/probe")
@@ -192,11 +194,15 @@ def test_no_client_and_no_host() -> None:
 
 
 def test_conflicting_host_headers_are_400() -> None:
-    async def probe(request: Request) -> Any:
-        return request.host
+    app = App(settings=Settings())  # the host check reads Host before any handler
 
-    exc = _probe(probe, method="GET", headers=[(b"host", b"evil.example")])
-    assert isinstance(exc, BadRequest)
+    @app.get("/")
+    async def index() -> str:
+        return "never"
+
+    result = call_asgi(app, headers=[(b"host", b"evil.example")])  # after Host: testserver
+    assert result.status == 400
+    assert result.json()["detail"] == "Conflicting host headers"
 
 
 # -- content type and length -------------------------------------------------------------------

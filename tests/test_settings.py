@@ -80,7 +80,7 @@ def test_defaults() -> None:
     settings = Settings()
     assert settings.debug is False
     assert settings.secret_key == ""
-    assert settings.allowed_hosts == []
+    assert settings.allowed_hosts == ["localhost", "127.0.0.1", "[::1]", "testserver"]
     assert settings.trusted_proxies == []
     assert settings.max_body_size == 2_621_440
     assert settings.max_upload_size == 104_857_600
@@ -581,7 +581,7 @@ def test_repr_redacts_secrets() -> None:
     assert SECRET not in str(settings)
     assert text.startswith(
         "AppSettings(debug=False, secret_key='**********', secret_key_fallbacks=[], "
-        "allowed_hosts=[]"
+        "allowed_hosts=['localhost', '127.0.0.1', '[::1]', 'testserver']"
     )
     assert "db_password='**********'" in text
     assert "api_token='**********'" in text
@@ -594,7 +594,8 @@ def test_repr_redacts_secrets() -> None:
 def test_repr_shows_unset_secret_and_all_fields() -> None:
     text = repr(Settings())
     assert text == (
-        "Settings(debug=False, secret_key='', secret_key_fallbacks=[], allowed_hosts=[], "
+        "Settings(debug=False, secret_key='', secret_key_fallbacks=[], "
+        "allowed_hosts=['localhost', '127.0.0.1', '[::1]', 'testserver'], "
         "trusted_proxies=[], "
         "max_body_size=2621440, max_upload_size=104857600, max_form_fields=1000, "
         "max_form_files=100, max_part_header_size=16384, max_json_depth=64, "

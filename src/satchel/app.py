@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import logging
 import os
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from satchel.asgi import ASGIApp, serve_asgi
 from satchel.converters import CONVERTER_FOR_TYPE, Converter, default_converters
+from satchel.csrf import CSRFProtection
 from satchel.errorpages import (
     http_error_response,
     new_request_id,
@@ -33,11 +34,19 @@ from satchel.responses import PlainTextResponse, RedirectResponse, Response
 from satchel.routers import ErrorHandler, ErrorKey, RouteDoc, Router, RouteSpec
 from satchel.routing import Param, RouteTable, parse_path
 from satchel.rsgi import RSGIServer
+from satchel.securityheaders import (
+    SECURITY_HEADERS,
+    DefaultHeaders,
+    defaults_for,
+    hsts_value,
+    with_route_headers,
+)
 from satchel.settings import Settings
 from satchel.threads import run_in_thread
 from satchel.typeforms import split_annotated
 
 if TYPE_CHECKING:
+    from satchel.cors import CORSConfig, CORSPolicy
     from satchel.openapi import OpenAPIConfig
     from satchel.websockets import WebSocketCall
 
@@ -47,20 +56,7 @@ logger = logging.getLogger("satchel.error")
 
 StateT = TypeVar("StateT")
 HookT = TypeVar("HookT", bound=Callable[[], Any])
-T = TypeVar("T")
 Lifespan = Callable[["App[Any]"], AbstractAsyncContextManager[Any]]
-
-#: Sent with every response unless the response sets the header itself.
-SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
-    ("x-content-type-options", "nosniff"),
-    ("x-frame-options", "DENY"),
-    ("referrer-policy", "strict-origin-when-cross-origin"),
-    ("cross-origin-opener-policy", "same-origin"),
-    (
-        "content-security-policy",
-        "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
-    ),
-)
 
 
 class _Default:
@@ -118,11 +114,16 @@ class App(Router, Generic[StateT]):
             startup and exited at shutdown.
         middleware: App-wide middleware, outermost first; it sees every routed
             request, 404s and 405s included (not those refused earlier for a
-            malformed path or a Host outside ``allowed_hosts``).
+            malformed path or a Host outside ``allowed_hosts``, nor CORS preflights).
         security_headers: Send the default security headers
-            (``SECURITY_HEADERS``) on every response that does not set them.
+            (``SECURITY_HEADERS``, and ``Strict-Transport-Security`` over HTTPS per
+            ``settings.hsts_seconds``) on every response that does not set them.
+        cors: Let the pages of other origins call the app (``satchel.cors``);
+            None (the default) sends no CORS headers at all.
         openapi: How the app documents itself (``satchel.openapi.OpenAPIConfig``);
             the default serves ``/openapi.json`` and ``/docs``; None switches both off.
+        csrf: Check unsafe requests for cross-site forgery before their handlers
+            (``satchel.csrf``); ``csrf=False`` on a route exempts only that route.
 
     >>> app = App(settings=Settings())
     >>> @app.get("/")
@@ -140,7 +141,9 @@ class App(Router, Generic[StateT]):
         lifespan: Lifespan | None = None,
         middleware: Iterable[Middleware] = (),
         security_headers: bool = True,
+        cors: CORSConfig | None = None,
         openapi: OpenAPIConfig | _Default | None = _DEFAULT,
+        csrf: bool = True,
     ) -> None: ...
     @overload
     def __init__(
@@ -152,7 +155,9 @@ class App(Router, Generic[StateT]):
         lifespan: Lifespan | None = None,
         middleware: Iterable[Middleware] = (),
         security_headers: bool = True,
+        cors: CORSConfig | None = None,
         openapi: OpenAPIConfig | _Default | None = _DEFAULT,
+        csrf: bool = True,
     ) -> None: ...
     def __init__(
         self,
@@ -163,7 +168,9 @@ class App(Router, Generic[StateT]):
         lifespan: Lifespan | None = None,
         middleware: Iterable[Middleware] = (),
         security_headers: bool = True,
+        cors: CORSConfig | None = None,
         openapi: OpenAPIConfig | _Default | None = _DEFAULT,
+        csrf: bool = True,
     ) -> None:
         super().__init__(middleware=middleware)
         self.settings = settings if settings is not None else Settings.from_env()
@@ -183,20 +190,26 @@ class App(Router, Generic[StateT]):
         self._built = False
         self._build_error: Exception | None = None
         self._named: dict[str, tuple[Callable[..., Any], str]] = {}
-        hosts = self.settings.allowed_hosts
-        self.allowed_hosts = AllowedHosts(hosts) if hosts else None
-        self.default_headers: tuple[tuple[str, str], ...] = (
-            SECURITY_HEADERS if security_headers else ()
+        self.allowed_hosts = AllowedHosts(self.settings.allowed_hosts)
+        #: Headers sent with every response lacking them; per route, see ``headers=``.
+        self.header_defaults = DefaultHeaders(
+            SECURITY_HEADERS if security_headers else (),
+            hsts=hsts_value(self.settings) if security_headers else None,
         )
-        # Encoded once for ASGI, which sends bytes.
-        self._default_headers_bytes = [
-            (name.encode("latin-1"), value.encode("latin-1"))
-            for name, value in self.default_headers
-        ]
+        self.default_headers = self.header_defaults.http.pairs
+        #: The compiled CORS policy (None: no CORS headers).
+        self.cors: CORSPolicy | None = None
+        if cors is not None:
+            # Loaded only by apps that configure CORS.
+            from satchel.cors import CORSPolicy
+
+            self.cors = CORSPolicy(cors)
         self.request_config = _request_config(self.settings)
         self.injector = Injector({App: "app"}, app=self)
         self._secret_keys: tuple[str, ...] | None = None
         self._openapi = openapi
+        #: The CSRF checks run before every route's handler (None: switched off).
+        self.csrf = CSRFProtection(self.settings.csrf_trusted_origins) if csrf else None
         self.asgi: ASGIApp = serve_asgi(self)
         self._rsgi = RSGIServer(self)
 
@@ -408,9 +421,18 @@ class App(Router, Generic[StateT]):
             )
         )
         endpoint = compiled.endpoint
+        if self.csrf is not None:
+            # Inside the router's middleware and error handlers, before dependencies and
+            # body parsing: a forged request reaches no provider, a refusal gets the
+            # router's 403 handler.
+            endpoint = self.csrf.wrap(endpoint, check=spec.csrf)
         wrap = self._router_wrapper(middleware, handlers)
         if wrap is not None:
             endpoint = wrap(endpoint)
+        if spec.headers:
+            # Outermost: the route's middleware and error responses get its headers too.
+            route_defaults = self.header_defaults.overridden(spec.headers)
+            endpoint = with_route_headers(endpoint, route_defaults)
         path_routes = by_path.setdefault(path, _PathRoutes(segments, converters, {}, wrap))
         if path_routes.converters != converters:
             raise ConfigurationError(
@@ -495,8 +517,11 @@ class App(Router, Generic[StateT]):
     async def handle(self, request: Request) -> Response:
         """Answer ``request``: host check, middleware, routing, handler, error handling."""
         try:
-            if self.allowed_hosts is not None:
-                self.check_host(request)
+            self.check_host(request)
+            if self.cors is not None and self.cors.is_preflight(request):
+                preflight = self._preflight(request, self.cors)
+                if preflight is not None:
+                    return preflight
             return await self._chain(request)
         except Exception as exc:
             try:
@@ -506,8 +531,21 @@ class App(Router, Generic[StateT]):
 
     def check_host(self, request: Request) -> None:
         """Refuse with 400 a request whose Host is not in ``settings.allowed_hosts``."""
-        if self.allowed_hosts is not None and not self.allowed_hosts.allows(request.host):
+        if not self.allowed_hosts.allows(request.host):
             raise BadRequest("Invalid Host header")
+
+    def _preflight(self, request: Request, cors: CORSPolicy) -> Response | None:
+        """Answer a CORS preflight to a routed path, before middleware and handlers.
+
+        Preflights carry no credentials, so authentication middleware would refuse
+        them; and no handler should run for one.
+        """
+        found = self._table.match(request.path)
+        if found is None:
+            return None
+        methods = found[0].methods
+        headers = [("allow", ", ".join(sorted(methods))), *cors.preflight_headers(request, methods)]
+        return Response(b"", 204, headers)
 
     async def _dispatch(self, request: Request) -> Response:
         found = self._table.match(request.path)
@@ -564,29 +602,31 @@ class App(Router, Generic[StateT]):
             return _debug_response(request, exc, request_id)
         return server_error_response(request, request_id)
 
-    def response_headers(self, response: Response) -> list[tuple[str, str]]:
-        """The headers to send: the response's own plus defaults it does not set."""
-        own = response.header_list
-        return own + self._missing_defaults(own, self.default_headers)
+    def response_headers(self, request: Request, response: Response) -> list[tuple[str, str]]:
+        """The headers to send for ``response`` to ``request``.
 
-    def asgi_response_headers(self, response: Response) -> list[tuple[bytes, bytes]]:
+        The response's own, then the defaults it does not set (the route's, with
+        HSTS over HTTPS and the request's CSP nonce), then CORS headers.
+        """
+        own = response.header_list
+        headers = own + defaults_for(self.header_defaults, request).missing(own)
+        if self.cors is not None:
+            headers += self.cors.response_headers(request, own)
+        return headers
+
+    def asgi_response_headers(
+        self, request: Request, response: Response
+    ) -> list[tuple[bytes, bytes]]:
         """:meth:`response_headers` encoded for ASGI (the defaults were encoded once)."""
         own = response.header_list
         encoded = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in own]
-        return encoded + self._missing_defaults(own, self._default_headers_bytes)
-
-    def _missing_defaults(self, own: list[tuple[str, str]], defaults: Sequence[T]) -> list[T]:
-        """The entries of ``defaults`` (aligned with ``default_headers``) ``own`` lacks."""
-        if not defaults:
-            return []
-        if len(own) == 1 and own[0][0] == "content-type":  # what most handlers return
-            return list(defaults)
-        names = {name for name, _ in own}
-        return [
-            d
-            for (name, _), d in zip(self.default_headers, defaults, strict=True)
-            if name not in names
-        ]
+        encoded += defaults_for(self.header_defaults, request).missing_encoded(own)
+        if self.cors is not None:
+            encoded += [
+                (name.encode("latin-1"), value.encode("latin-1"))
+                for name, value in self.cors.response_headers(request, own)
+            ]
+        return encoded
 
     def url_for(self, name: str, /, **params: Any) -> str:
         """Return the path of the route ``name`` with ``params`` filled in.

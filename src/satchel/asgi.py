@@ -137,7 +137,7 @@ async def _send_response(
         return
     body = response.body
     status = response.status_code
-    headers = app.asgi_response_headers(response)
+    headers = app.asgi_response_headers(request, response)
     if status >= 200 and status not in (204, 304):  # RFC 9110 8.6: no length on these
         headers.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})

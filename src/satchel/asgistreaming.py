@@ -112,7 +112,7 @@ class DisconnectWatch:
 
 async def send_stream(app: App[Any], request: ASGIRequest, response: Response, send: Send) -> None:
     content = cast(StreamingResponse, response).content
-    headers = app.asgi_response_headers(response)
+    headers = app.asgi_response_headers(request, response)
     await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
     if request.method == "HEAD":
         await close_content(content)
@@ -129,7 +129,7 @@ async def send_file(
     plan: tuple[str, int, int],
 ) -> None:
     path, start, end = plan
-    headers = app.asgi_response_headers(response)
+    headers = app.asgi_response_headers(request, response)
     headers.append((b"content-length", str(end - start).encode()))
     await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
     if request.method == "HEAD":

@@ -83,7 +83,7 @@ class RSGIServer:
                 response = await app.error_response(request, error)
             if response.body_kind == "bytes" and request.method != "HEAD":  # the common case
                 proto.response_bytes(
-                    response.status_code, app.response_headers(response), response.body
+                    response.status_code, app.response_headers(request, response), response.body
                 )
             else:
                 await _send(app, request, response, proto)
@@ -98,7 +98,7 @@ async def _send(app: App[Any], request: Request, response: Response, proto: Any)
     kind = response.body_kind
     status = response.status_code
     if kind == "bytes":  # only HEAD gets here: other bytes responses are sent inline
-        headers = app.response_headers(response)
+        headers = app.response_headers(request, response)
         if status >= 200 and status not in (204, 304):  # RFC 9110 8.6: no length on these
             headers = [*headers, ("content-length", str(len(response.body)))]
         proto.response_empty(status, headers)
@@ -106,7 +106,7 @@ async def _send(app: App[Any], request: Request, response: Response, proto: Any)
         await _send_stream(app, request, response, proto)
     else:
         plan = await cast(FileResponseBase, response).prepare(request)
-        headers = app.response_headers(response)
+        headers = app.response_headers(request, response)
         if plan is None:
             proto.response_bytes(response.status_code, headers, response.body)
         elif request.method == "HEAD":
@@ -125,7 +125,7 @@ async def _send_stream(app: App[Any], request: Request, response: Response, prot
     from satchel.bodies import close_content, iterate_chunks, stream_until_disconnect
 
     content = cast(StreamingResponse, response).content
-    transport = proto.response_stream(response.status_code, app.response_headers(response))
+    transport = proto.response_stream(response.status_code, app.response_headers(request, response))
     if request.method == "HEAD":
         await close_content(content)
         return

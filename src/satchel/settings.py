@@ -22,7 +22,13 @@ import msgspec.inspect as mi
 from satchel import defaults
 from satchel.secret_names import SETTINGS_SECRET_WORDS, looks_secret
 
-__all__ = ["Settings", "SettingsError"]
+__all__ = ["LOCAL_HOSTS", "Settings", "SettingsError"]
+
+#: The default ``allowed_hosts``: this machine's names only, so an app deployed without
+#: configuration refuses every public Host (400) instead of trusting it. ``testserver`` is
+#: the host of :class:`satchel.testing.TestClient` requests, so tests work unconfigured;
+#: no public name can end in it (no such top-level domain).
+LOCAL_HOSTS: tuple[str, ...] = ("localhost", "127.0.0.1", "[::1]", "testserver")
 
 _Positive = Annotated[int, msgspec.Meta(ge=1)]
 _NonNegative = Annotated[int, msgspec.Meta(ge=0)]
@@ -81,7 +87,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             that rotating ``secret_key`` does not log everyone out. Redacted.
         allowed_hosts: Host names (no port) the app answers to: exact names,
             ``.example.com`` for a domain and its subdomains, or ``*``; others get 400.
-            Empty: no check.
+            Defaults to :data:`LOCAL_HOSTS`; an empty list refuses every host. Debug
+            mode does not widen it.
         trusted_proxies: IP addresses or CIDR networks whose ``X-Forwarded-*`` headers
             are believed.
         max_body_size: Largest body, in bytes, read into memory (raw body, JSON,
@@ -115,7 +122,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     debug: bool = False
     secret_key: str = ""
     secret_key_fallbacks: list[str] = msgspec.field(default_factory=list)
-    allowed_hosts: list[str] = msgspec.field(default_factory=list)
+    allowed_hosts: list[str] = msgspec.field(default_factory=lambda: list(LOCAL_HOSTS))
     trusted_proxies: list[str] = msgspec.field(default_factory=list)
     max_body_size: _Positive = defaults.MAX_BODY_SIZE
     max_upload_size: _Positive = defaults.MAX_UPLOAD_SIZE
