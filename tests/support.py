@@ -130,9 +130,13 @@ def call_asgi(
 ) -> RawResponse:
     """Call ``app`` with a hand-built HTTP scope and collect what it sends.
 
-    ``raw_path`` defaults to ``path`` encoded as UTF-8; any exception escaping
+    ``raw_path`` defaults to ``path`` encoded as UTF-8, Host to ``testserver`` unless
+    ``headers`` has one; any exception escaping
     the app propagates to the test.
     """
+    given = list(headers)
+    if not any(name.lower() == b"host" for name, _ in given):
+        given.insert(0, (b"host", b"testserver"))
     scope: dict[str, Any] = {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},
@@ -143,7 +147,7 @@ def call_asgi(
         "raw_path": path.encode() if raw_path is None else raw_path,
         "query_string": query_string,
         "root_path": "",
-        "headers": [(b"host", b"testserver"), *headers],
+        "headers": given,
         "client": client,
         "server": ("testserver", 80),
     }

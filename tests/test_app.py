@@ -434,6 +434,9 @@ class _RSGIHeaders:
     def items(self) -> list[tuple[str, str]]:
         return self._items
 
+    def get_all(self, name: str) -> list[str]:
+        return [value for key, value in self._items if key == name]
+
 
 @dataclass
 class _RSGIScope:

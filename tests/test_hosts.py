@@ -144,3 +144,18 @@ def test_forwarded_host_from_a_trusted_proxy_is_checked_and_used() -> None:
     prepended = [(b"x-forwarded-host", b"attacker.test, example.com")]
     result = call_asgi(app, path="/where", headers=prepended, client=proxy)
     assert (result.status, result.body) == (200, b"http://example.com/where")
+
+
+def test_the_host_is_read_without_parsing_every_header_and_duplicates_conflict() -> None:
+    app = App(settings=Settings(allowed_hosts=["good.example"]), openapi=None)
+
+    @app.get("/where")
+    async def where(request: Request) -> str:
+        return request.host
+
+    same = [(b"host", b"good.example"), (b"Host", b"good.example")]
+    assert call_asgi(app, path="/where", headers=same).body == b"good.example"
+    # Two different Host headers: which one a proxy used is unknowable, so neither is.
+    conflicting = [(b"host", b"good.example"), (b"host", b"evil.example")]
+    assert call_asgi(app, path="/where", headers=conflicting).status == 400
+    assert call_asgi(app, path="/where", headers=[(b"HOST", b"evil.example")]).status == 400

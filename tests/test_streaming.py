@@ -380,6 +380,9 @@ class _Headers:
     def items(self) -> list[tuple[str, str]]:
         return [("host", "testserver")]
 
+    def get_all(self, name: str) -> list[str]:
+        return ["testserver"] if name == "host" else []
+
 
 @dataclass
 class RSGIScope:

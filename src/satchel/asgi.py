@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 from satchel.accesslog import log_access
 from satchel.asgibody import BODY_DROPPED, FINISHED, READING, Receive, Send
-from satchel.errors import PayloadTooLarge
+from satchel.errors import BadRequest, PayloadTooLarge
 from satchel.paths import path_or_error
-from satchel.requests import ClientDisconnected, Request
+from satchel.requests import ClientDisconnected, Request, check_length
 from satchel.responses import FileResponseBase, Response
 
 if TYPE_CHECKING:
@@ -70,6 +70,44 @@ class ASGIRequest(Request):
             watch = getattr(self, "_watch", None)
             if watch is not None:
                 watch.body_finished()
+
+    def _host_header(self) -> str | None:
+        found: bytes | None = None
+        for name, value in self._scope["headers"]:
+            if len(name) == 4 and name.lower() == b"host":
+                if found is not None and value != found:
+                    raise BadRequest("Conflicting host headers")
+                found = value
+        return None if found is None else found.decode("latin-1")
+
+    async def _read_limited(self, limit: int) -> bytes:
+        if self._stream_used or getattr(self, "_watch", None) is not None:
+            return await super()._read_limited(limit)
+        # The common case, read with receive() directly rather than through the
+        # stream() and _receive() generators.
+        length = self._declared_length(limit)
+        self._stream_used = True
+        self._body_phase = READING
+        receive = self._asgi_receive
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while True:
+                message = await receive()
+                kind = message["type"]
+                if kind == "http.disconnect":
+                    raise ClientDisconnected()
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(f"Body larger than {limit} bytes")
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
+        finally:
+            self._body_phase = FINISHED
+        check_length(size, length)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     @property
     def _peer(self) -> str:

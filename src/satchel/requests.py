@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from satchel.app import App
     from satchel.formparsers import FormData
 
-__all__ = ["ClientDisconnected", "Request", "RequestConfig"]
+__all__ = ["ClientDisconnected", "Request", "RequestConfig", "check_length"]
 
 logger = logging.getLogger("satchel.error")
 
@@ -116,6 +116,10 @@ class Request:
         """Return the headers as ``(lower-case name, value)`` pairs."""
         raise NotImplementedError
 
+    def _host_header(self) -> str | None:
+        """The Host header read without parsing every header (adapters read it directly)."""
+        return self.headers.get_single("host")
+
     def _receive(self) -> AsyncIterator[bytes]:
         """Yield the raw body chunks; raise ClientDisconnected if the client leaves."""
         raise NotImplementedError
@@ -192,7 +196,9 @@ class Request:
         forwarded = self._forwarded_by_trusted("x-forwarded-host")
         if forwarded:
             return forwarded
-        return self.headers.get_single("host") or ""
+        if self._headers is None:  # every request's Host is checked: skip parsing the rest
+            return self._host_header() or ""
+        return self._headers.get_single("host") or ""
 
     @property
     def url(self) -> URL:
@@ -295,9 +301,8 @@ class Request:
         raise UnsupportedMediaType("Expected a form body")
 
     async def _read_limited(self, limit: int) -> bytes:
-        length = self.content_length
-        if length is not None and length > limit:
-            raise PayloadTooLarge(f"Body larger than {limit} bytes")
+        """Read the whole body, refusing more than ``limit`` bytes (adapters read faster)."""
+        length = self._declared_length(limit)
         chunks: list[bytes] = []
         size = 0
         async for chunk in self.stream():
@@ -305,9 +310,15 @@ class Request:
             if size > limit:
                 raise PayloadTooLarge(f"Body larger than {limit} bytes")
             chunks.append(chunk)
-        if length is not None and size != length:
-            raise BadRequest("Body length does not match Content-Length")
+        check_length(size, length)
         return b"".join(chunks)
+
+    def _declared_length(self, limit: int) -> int | None:
+        """Content-Length, refused with 413 before reading when it exceeds ``limit``."""
+        length = self.content_length
+        if length is not None and length > limit:
+            raise PayloadTooLarge(f"Body larger than {limit} bytes")
+        return length
 
     def add_cleanup(self, callback: Callable[[], Awaitable[None]]) -> None:
         """Run ``await callback()`` once the response has been sent (or the client left).
@@ -359,6 +370,12 @@ class Request:
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.path}>"
+
+
+def check_length(size: int, declared: int | None) -> None:
+    """Refuse a body whose size differs from its Content-Length (a truncated upload)."""
+    if declared is not None and size != declared:
+        raise BadRequest("Body length does not match Content-Length")
 
 
 class _Missing:

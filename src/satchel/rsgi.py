@@ -12,8 +12,9 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from typing import TYPE_CHECKING, Any, cast
 
 from satchel.accesslog import log_access
+from satchel.errors import BadRequest
 from satchel.paths import path_or_error
-from satchel.requests import Request
+from satchel.requests import ClientDisconnected, Request, check_length
 from satchel.responses import FileResponseBase, Response, StreamingResponse
 
 if TYPE_CHECKING:
@@ -38,9 +39,31 @@ class RSGIRequest(Request):
         # Granian gives lower-case names already.
         return cast(list[tuple[str, str]], self._scope.headers.items())
 
+    def _host_header(self) -> str | None:
+        values: list[str] = self._scope.headers.get_all("host")
+        if not values:
+            return None
+        if len(values) > 1 and any(v != values[0] for v in values):
+            raise BadRequest("Conflicting host headers")
+        return values[0]
+
     async def _receive(self) -> AsyncIterator[bytes]:
         async for chunk in self._proto:
             yield chunk
+
+    async def _read_limited(self, limit: int) -> bytes:
+        length = self._declared_length(limit)
+        if length is None or self._stream_used:
+            return await super()._read_limited(limit)
+        # A declared, allowed length: Granian hands the whole body over in one call
+        # (its framing stops at Content-Length), skipping a chunk-by-chunk generator.
+        self._stream_used = True
+        try:
+            body: bytes = await self._proto()
+        except Exception as exc:  # Granian's RSGIProtocolClosed: the client left mid-body
+            raise ClientDisconnected() from exc
+        check_length(len(body), length)
+        return body
 
     @property
     def _peer(self) -> str:

@@ -92,11 +92,14 @@ def serializer_for(annotation: Any, status_code: int, where: str) -> Serializer:
             f"{where}: the return annotation {annotation!r} cannot be serialized: {exc}"
         ) from None
     exact = split_annotated(tp)[0] if isinstance(split_annotated(tp)[0], type) else None
-    nested = _nests_models(tp)
+    nested = _nested_models(tp)
     encode = msgspec.json.Encoder().encode
 
     def dump(value: Any) -> bytes:
-        if type(value) is exact and not nested:
+        # A value of exactly the declared type is encoded as is unless a model inside it
+        # has a subclass somewhere in the program: only then could a nested field hold
+        # an instance with undeclared fields (checked per call: subclasses appear late).
+        if type(value) is exact and not any(cls.__subclasses__() for cls in nested):
             return encode(value)
         try:
             checked = msgspec.convert(value, tp, from_attributes=True)
@@ -128,23 +131,29 @@ def _naming(dump: Callable[[Any], bytes], where: str, annotation: Any) -> Callab
     return named
 
 
-def _nests_models(tp: Any) -> bool:
-    """Whether a model within ``tp`` has a field that can hold another model."""
+def _nested_models(tp: Any) -> tuple[type, ...]:
+    """The model classes that fields of models within ``tp`` can hold."""
     seen: set[Any] = set()
+    nested: list[type] = []
 
-    def visit(t: Any, in_model: bool) -> bool:
+    def visit(t: Any, in_model: bool) -> None:
         bare = split_annotated(t)[0]
         fields = model_fields(bare)
         if fields is None:
-            return any(visit(arg, in_model) for arg in typing.get_args(bare) if arg is not ...)
-        if in_model:
-            return True
+            for arg in typing.get_args(bare):
+                if arg is not ...:
+                    visit(arg, in_model)
+            return
+        if in_model and bare not in nested:
+            nested.append(bare)
         if bare in seen:
-            return False
+            return
         seen.add(bare)
-        return any(visit(f.type, True) for f in fields)
+        for f in fields:
+            visit(f.type, True)
 
-    return visit(tp, False)
+    visit(tp, False)
+    return tuple(nested)
 
 
 def _typed(dump: Callable[[Any], bytes], status_code: int) -> Serializer:
