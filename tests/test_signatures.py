@@ -225,7 +225,7 @@ def test_marked_query_of_a_type_text_cannot_hold_is_refused(tp: Any) -> None:
 
 
 def test_depends_without_provider_or_annotation_is_refused() -> None:
-    async def handler(value=Depends()) -> None:  # type: ignore[no-untyped-def]  # noqa: B008
+    async def handler(value=Depends()) -> None:  # type: ignore[no-untyped-def]
         pass
 
     assert "Depends() without a provider needs a class annotation" in refused(handler)

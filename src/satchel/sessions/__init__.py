@@ -1,7 +1,51 @@
-"""Sessions: signed-cookie (default) and server-side stores (memory, Redis, database)."""
+"""Sessions: signed-cookie (default) and server-side stores (memory, Redis, database).
+
+>>> from satchel import App, Settings
+>>> from satchel.sessions import SessionMiddleware
+>>> app = App(settings=Settings(secret_key="change me"))
+>>> app.add_middleware(SessionMiddleware())
+"""
 
 from __future__ import annotations
 
+import importlib as _importlib
+import typing as _typing
+
+from satchel.sessions.backends import CookieStore
+from satchel.sessions.memory import MemoryStore
+from satchel.sessions.middleware import SessionMiddleware, get_session
+from satchel.sessions.session import Session
 from satchel.sessions.store import SessionStore
 
-__all__ = ["SessionStore"]
+if _typing.TYPE_CHECKING:
+    from satchel.sessions.database import DatabaseStore
+    from satchel.sessions.redis import RedisStore
+
+# Loaded on first use (PEP 562): importing satchel.sessions never imports redis
+# or SQLAlchemy, which only the apps using those stores install.
+_LAZY = {
+    "DatabaseStore": "satchel.sessions.database",
+    "RedisStore": "satchel.sessions.redis",
+}
+
+if not _typing.TYPE_CHECKING:  # hidden from type checkers: a typo stays a typing error
+
+    def __getattr__(name: str) -> object:
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module 'satchel.sessions' has no attribute {name!r}")
+        value = getattr(_importlib.import_module(module), name)
+        globals()[name] = value
+        return value
+
+
+__all__ = [
+    "CookieStore",
+    "DatabaseStore",
+    "MemoryStore",
+    "RedisStore",
+    "Session",
+    "SessionMiddleware",
+    "SessionStore",
+    "get_session",
+]
