@@ -809,3 +809,64 @@ def test_foreign_host_is_refused_before_the_handler_runs() -> None:
     allowed.websocket("/ws")(handler)
     converse(allowed, "/ws")
     assert called == [True]
+
+
+# -- cross-site WebSocket hijacking ----------------------------------------------------------
+
+
+def _echo_app(**settings: Any) -> App[Any]:
+    app = make_app(**settings)
+
+    @app.websocket("/echo")
+    async def echo(ws: WebSocket) -> None:
+        await ws.accept()
+        await ws.send_text(await ws.receive_text())
+
+    return app
+
+
+@pytest.mark.parametrize(
+    "origin",
+    ["https://evil.example", "null", "http://testserver", "https://testserver.evil.example"],
+)
+def test_a_handshake_from_another_origin_is_refused(origin: str) -> None:
+    from satchel.testing import TestClient, WebSocketDenied
+
+    client = TestClient(_echo_app())  # the page would be https://testserver
+    handshake = client.websocket_connect  # opened inside the raises block
+    with (
+        client,
+        pytest.raises(WebSocketDenied) as caught,
+        handshake("/echo", headers={"origin": origin}),
+    ):
+        pass
+    assert caught.value.status_code == 403
+
+
+@pytest.mark.parametrize("origin", [None, "https://testserver", "https://app.example"])
+def test_a_handshake_from_this_site_a_trusted_origin_or_no_browser_is_served(
+    origin: str | None,
+) -> None:
+    from satchel.testing import TestClient
+
+    app = _echo_app(csrf_trusted_origins=["https://app.example"])
+    client = TestClient(app)
+    headers = {} if origin is None else {"origin": origin}
+    with client, client.websocket_connect("/echo", headers=headers) as ws:
+        ws.send_text("hi")
+        assert ws.receive_text() == "hi"
+
+
+def test_the_origin_check_goes_with_csrf_protection() -> None:
+    from satchel.testing import TestClient
+
+    app = App(settings=Settings(access_log=False), csrf=False)
+
+    @app.websocket("/echo")
+    async def echo(ws: WebSocket) -> None:
+        await ws.accept()
+        await ws.send_text("open")
+
+    client = TestClient(app)
+    with client, client.websocket_connect("/echo", headers={"origin": "https://x.example"}) as ws:
+        assert ws.receive_text() == "open"

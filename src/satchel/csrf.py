@@ -68,6 +68,8 @@ _FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-da
 # Schemes browsers attach by themselves once the user has signed in through their prompt.
 _AMBIENT_AUTH = frozenset({"basic", "digest", "negotiate", "ntlm"})
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
+# A handshake's scheme, as the page that opened it would name its own origin.
+_WEB_SCHEMES = {"ws": "http", "wss": "https", "http": "http", "https": "https"}
 # Hex: a token is a pad and the padded secret; a cookie the secret and its SHA-256 MAC.
 _TOKEN_RE = re.compile(rf"[0-9a-f]{{{4 * _SECRET_SIZE}}}")
 _COOKIE_RE = re.compile(rf"([0-9a-f]{{{2 * _SECRET_SIZE}}})\.([0-9a-f]{{64}})")
@@ -234,6 +236,25 @@ class CSRFProtection:
         if origin is None:
             return False
         return origin in self.trusted_origins or origin == _own_origin(request)
+
+    def check_websocket(self, handshake: Request) -> None:
+        """Refuse a WebSocket handshake that a page of another origin started (403).
+
+        WebSockets have no same-origin policy: without this, any site could open a
+        socket that carries the user's cookies (cross-site WebSocket hijacking).
+        Browsers always send Origin on a handshake; clients that send none are not
+        browsers and carry no ambient credentials of a user's, so they pass.
+
+        Raises:
+            Forbidden: the Origin is ``null`` or neither this site's nor trusted.
+        """
+        origin = handshake.headers.get_single("origin")
+        if origin is None:
+            return
+        own = _normalize_origin(f"{_WEB_SCHEMES.get(handshake.scheme, '')}://{handshake.host}")
+        normalized = None if origin == "null" else _normalize_origin(origin)
+        if normalized is None or (normalized != own and normalized not in self.trusted_origins):
+            raise Forbidden("Cross-site WebSocket handshake refused: the Origin is not trusted")
 
 
 # -- internals -------------------------------------------------------------------------

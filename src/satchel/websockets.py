@@ -462,6 +462,8 @@ async def _serve(ws: WebSocket, error: HTTPError | None) -> None:
     if error is None:
         try:
             ws.app.check_host(ws._handshake)
+            if ws.app.csrf is not None:  # cross-site protection covers WebSockets too
+                ws.app.csrf.check_websocket(ws._handshake)
         except HTTPError as exc:
             error = exc
     if error is not None:
