@@ -739,3 +739,42 @@ def test_a_thread_provider_cancelled_in_its_setup_is_torn_down(events: list[str]
 
     cancel_mid_handler(app, cancel_when_started, events)
     assert events == ["session setup", "session closed", "request over"]
+
+
+def test_route_dependencies_run_before_the_body_is_read() -> None:
+    from satchel import Depends, TooManyRequests
+
+    calls: list[str] = []
+    closed: list[str] = []
+
+    def limit() -> None:
+        calls.append("limit")
+        if len(calls) > 1:
+            raise TooManyRequests("slow down", headers={"retry-after": "1"})
+
+    def audit() -> Iterator[None]:
+        try:
+            yield None
+        finally:
+            closed.append("audit")
+
+    class Item(msgspec.Struct):
+        name: str
+
+    app = App(settings=Settings(), openapi=None, csrf=False)
+
+    @app.post("/items", dependencies=[Depends(limit), Depends(audit)])
+    async def create(item: Item) -> str:
+        return item.name
+
+    with TestClient(app) as client:
+        assert client.post("/items", json={"name": "a"}).text == "a"
+        # Over the limit: refused before the (malformed) body is read or validated.
+        refused = client.post("/items", content=b"{", headers={"content-type": "text/plain"})
+        assert refused.status_code == 429
+    calls.clear()
+    with TestClient(app) as client:
+        # A body refused after the early providers ran still tears them down.
+        refused = client.post("/items", content=b"{", headers={"content-type": "text/plain"})
+        assert refused.status_code == 415
+    assert closed == ["audit", "audit"]

@@ -71,6 +71,8 @@ class Graph:
     inputs: tuple[Input, ...]
     #: Whether a call can leave generator providers to close.
     tears_down: bool
+    #: How many extractors and steps (route dependencies) run before the body is read.
+    early: tuple[int, int] = (0, 0)
 
 
 class Injector:
@@ -346,6 +348,8 @@ class _Builder:
             if dependency.provider is None:
                 raise ConfigurationError(f"{signature.where}: dependencies need a provider")
             self.add_dependency(Needs(dependency, dependency.provider), signature)
+        # Route dependencies that read no body can run before it is read.
+        early = (len(self.extractors), len(self.steps)) if self.reads is None else (0, 0)
         target_args = self.visit(signature)
         # A path parameter may be taken by the handler or by any of its dependencies.
         taken = {inp.key for inp in self.inputs if inp.location == "path"}
@@ -364,6 +368,7 @@ class _Builder:
             target_args,
             tuple(self.inputs),
             any(s.kind in ("generator", "asyncgen") and not s.app_scoped for s in self.steps),
+            early,
         )
 
     def slot(self) -> int:
@@ -463,16 +468,49 @@ async def resolve(
     values: list[Any] = [None] * graph.size
     if graph.specials:
         _fill_specials(graph, values, conn, given, injector)
-    payload = await _read_payload(conn, graph.reads) if graph.reads is not None else None
+    extractors, steps, payload = graph.extractors, graph.steps, None
+    if graph.reads is not None:
+        early_extractors, early_steps = graph.early
+        if early_steps:
+            # Route and router dependencies that read no body (a rate limit, an API key
+            # check) run before it is read: a refused client never gets it read or validated.
+            _extract(extractors[:early_extractors], conn, None, values)
+            await _run_steps(steps[:early_steps], values, exits, injector)
+            try:
+                payload = await _read_payload(conn, graph.reads)
+                _extract(extractors[early_extractors:], conn, payload, values)
+            except BaseException as exc:
+                if exits:  # what the early providers opened
+                    await close_exits(exits, exc)
+                    exits.clear()
+                raise
+            await _run_steps(steps[early_steps:], values, exits, injector)
+            return values
+        payload = await _read_payload(conn, graph.reads)
+    _extract(extractors, conn, payload, values)
+    await _run_steps(steps, values, exits, injector)
+    return values
+
+
+def _extract(
+    extractors: tuple[tuple[int, Extractor], ...], conn: Any, payload: Any, values: list[Any]
+) -> None:
+    """Read and validate inputs into their slots; one 422 lists every invalid one."""
     errors: list[FieldError] | None = None
-    for slot, extract in graph.extractors:
+    for slot, extract in extractors:
         try:
             values[slot] = extract(conn, payload)
         except Invalid as exc:
             errors = exc.errors if errors is None else errors + exc.errors
     if errors:
         raise RequestValidationError(errors)
-    for step in graph.steps:
+
+
+async def _run_steps(
+    steps: tuple[_Step, ...], values: list[Any], exits: list[Any] | None, injector: Injector
+) -> None:
+    """Call providers in order; on a failure, tear down what already opened."""
+    for step in steps:
         try:
             if step.app_scoped:
                 values[step.slot] = await injector.app_value(step.func)
@@ -487,7 +525,6 @@ async def resolve(
         if gen is not None and exits is not None:
             exits.append(gen)
         values[step.slot] = value
-    return values
 
 
 def _fill_specials(
