@@ -14,6 +14,7 @@ import importlib as _importlib
 import typing as _typing
 
 from satchel.app import App, State
+from satchel.csrf import csrf_input, csrf_token
 from satchel.datastructures import URL, Headers, MultiDict, QueryParams
 from satchel.errors import (
     BadRequest,
@@ -46,7 +47,10 @@ from satchel.settings import Settings
 from satchel.validation import FieldError, RequestValidationError
 
 if _typing.TYPE_CHECKING:
+    from satchel.cors import CORSConfig
+    from satchel.csp import csp_nonce
     from satchel.files import FileResponse, safe_join
+    from satchel.redirects import is_safe_url, safe_redirect
     from satchel.uploads import UploadFile
     from satchel.websockets import WebSocket, WebSocketDisconnect
 
@@ -56,6 +60,10 @@ _LAZY = {
     "FileResponse": "satchel.files",
     "safe_join": "satchel.files",
     "UploadFile": "satchel.uploads",
+    "CORSConfig": "satchel.cors",
+    "csp_nonce": "satchel.csp",
+    "is_safe_url": "satchel.redirects",
+    "safe_redirect": "satchel.redirects",
     "WebSocket": "satchel.websockets",
     "WebSocketDisconnect": "satchel.websockets",
 }
@@ -79,6 +87,7 @@ __all__ = [
     "App",
     "BadRequest",
     "Body",
+    "CORSConfig",
     "CallNext",
     "ConfigurationError",
     "Conflict",
@@ -121,5 +130,10 @@ __all__ = [
     "WebSocket",
     "WebSocketDisconnect",
     "__version__",
+    "csp_nonce",
+    "csrf_input",
+    "csrf_token",
+    "is_safe_url",
     "safe_join",
+    "safe_redirect",
 ]
