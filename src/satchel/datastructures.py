@@ -293,7 +293,10 @@ def parse_cookie_header(header: str) -> dict[str, str]:
         if count >= MAX_COOKIES:
             break
         name, sep, value = chunk.partition("=")
-        name = name.strip()
+        # Only SP and HTAB, as browsers trim: str.strip() also drops NBSP, NEL, U+2000
+        # and \x1c-\x1f, so "\xa0__Host-x" (an ordinary cookie to a browser, settable by
+        # a subdomain) would read as a __Host- cookie ("Cookie Chaos", PortSwigger 2025).
+        name = name.strip(" \t")
         if not sep or not name or not _is_cookie_name(name) or name in cookies:
             continue
         value = value.strip()

@@ -48,8 +48,19 @@ class RSGIRequest(Request):
         return values[0]
 
     async def _receive(self) -> AsyncIterator[bytes]:
+        # Granian's body iterator ends a complete body with one b"", but yields b"" for
+        # a chunk it could not read (a chunked body cut short or malformed) and then b""
+        # again: an empty chunk followed by another means the body broke. Passing it on
+        # as complete would let a truncated form or upload be processed as if whole
+        # (only a declared Content-Length caught that; tests/security/test_request_smuggling).
+        ended = False
         async for chunk in self._proto:
-            yield chunk
+            if ended:
+                raise ClientDisconnected()
+            if chunk:
+                yield chunk
+            else:
+                ended = True
 
     async def _read_limited(self, limit: int) -> bytes:
         length = self._declared_length(limit)

@@ -459,15 +459,20 @@ async def _handle_error(ws: WebSocket, exc: Exception) -> None:
 
 
 async def _serve(ws: WebSocket, error: HTTPError | None) -> None:
-    if error is None:
+    # Only the status is kept: holding the caught exception in a local would make a
+    # cycle (its traceback holds this frame, which holds ws and the server's protocol
+    # object), and Granian keeps a refused connection open until that object is freed,
+    # that is until the next garbage collection (tests/security/test_websocket_origin).
+    refusal = None if error is None else error.status_code
+    if refusal is None:
         try:
             ws.app.check_host(ws._handshake)
             if ws.app.csrf is not None:  # cross-site protection covers WebSockets too
                 ws.app.csrf.check_websocket(ws._handshake)
         except HTTPError as exc:
-            error = exc
-    if error is not None:
-        await ws._refuse_with(error.status_code)
+            refusal = exc.status_code
+    if refusal is not None:
+        await ws._refuse_with(refusal)
     else:
         found = ws.app.websocket_endpoint(ws.path)
         if found is None:

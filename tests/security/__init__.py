@@ -1,0 +1,1 @@
+"""The security regression suite: one module per class of past framework advisories."""
