@@ -71,6 +71,18 @@ def test_findings_are_listed_with_their_fix_and_exit_1(module: str) -> None:
     assert "change-me" not in result.stdout
 
 
+def test_findings_can_be_ignored_by_id(module: str) -> None:
+    # A public API may serve its docs on purpose: the step still passes once that is said.
+    result = invoke(f"{module}:insecure", "--deploy", "--ignore", "security.W001")
+    assert result.exit_code == 1, result.output
+    assert result.stdout.startswith("security.W003: ")
+    assert result.stdout.endswith("\n1 issue found (1 ignored).\n")
+    args = ["--ignore", "security.W001", "--ignore", "SECURITY.w003"]
+    result = invoke(f"{module}:insecure", "--deploy", *args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "No issues found (2 ignored).\n"
+
+
 def test_one_finding_is_counted_in_the_singular(module: str) -> None:
     env = {"SATCHEL_SECRET_KEY": "Jx8_qP2vL0mZ-3rT9wYb6cN1dK5hG7sF4aE2uI8oQ0lW3zX6vB9nM1jH5gR7tD"}
     env |= {"SATCHEL_ALLOWED_HOSTS": "example.com", "SATCHEL_HSTS_SECONDS": "0"}

@@ -220,6 +220,17 @@ def test_cors_for_every_origin() -> None:
     assert ids(make_app(cors=CORSConfig(allow_origins=["*"]))) == ["security.W013"]
 
 
+@pytest.mark.parametrize("credentials", [False, True])
+def test_cors_for_the_null_origin(credentials: bool) -> None:
+    # Any site can send Origin: null, from a sandboxed frame or a data: URL.
+    config = CORSConfig(
+        allow_origins=["https://app.example.com", "null"], allow_credentials=credentials
+    )
+    (finding,) = check_deploy(make_app(cors=config))
+    assert finding.id == "security.W019"
+    assert "sandboxed" in finding.message
+
+
 def test_cors_for_listed_origins() -> None:
     app = make_app(cors=CORSConfig(allow_origins=["https://app.example.com"]))
     assert ids(app) == []

@@ -11,6 +11,7 @@ import pytest
 
 from satchel import App, CallNext, ConfigurationError, Request, Response, Settings
 from satchel.cors import CORSConfig
+from satchel.csrf import CSRF_HEADER, csrf_token
 from satchel.testing import TestClient
 from tests.servers import serve_source
 from tests.support import call_asgi
@@ -274,6 +275,38 @@ def test_plain_options_is_not_a_preflight() -> None:
     assert response.text == "custom"
     assert response.headers["access-control-allow-origin"] == ORIGIN
     assert calls == ["middleware OPTIONS", "handler OPTIONS"]
+
+
+def token_of(client: TestClient) -> str:
+    """A CSRF token from the app's /token route (the client's jar gets the cookie)."""
+    return client.get("/token").text
+
+
+def test_an_origin_allowed_to_read_is_not_trusted_to_write() -> None:
+    # Decision (as in Django): CORS says who may read responses, csrf_trusted_origins who
+    # may send unsafe requests with the user's cookies. Allowing one never implies the other.
+    config = CORSConfig(allow_origins=[ORIGIN], allow_credentials=True)
+    cross = {"origin": ORIGIN, "sec-fetch-site": "same-site"}
+    for trusted, status in (([], 403), ([ORIGIN], 200)):
+        app = App(settings=Settings(csrf_trusted_origins=trusted), openapi=None, cors=config)
+
+        @app.get("/token")
+        def token(request: Request) -> str:
+            return csrf_token(request)
+
+        @app.post("/items")
+        def add_item() -> str:
+            return "added"
+
+        with TestClient(app) as client:
+            response = client.post("/items", headers={**cross, CSRF_HEADER: token_of(client)})
+        assert response.status_code == status
+        if status == 403:
+            assert "untrusted origin" in response.json()["detail"]
+        # Refused or not, the page that asked can read the answer.
+        assert response.headers["access-control-allow-origin"] == ORIGIN
+        assert response.headers["vary"] == "Origin"
+        assert response.headers["x-content-type-options"] == "nosniff"
 
 
 # -- header injection ----------------------------------------------------------------------------

@@ -569,6 +569,49 @@ def test_middleware_that_renders_tokens_sets_the_cookie_itself() -> None:
         assert "vary" not in nothing_owed.headers
 
 
+def test_error_pages_that_render_tokens_send_the_cookie() -> None:
+    # An error handler runs outside the route: the cookie its token needs still goes out.
+    app = App(settings=Settings(secret_key=SECRET))
+
+    @app.error_handler(404)
+    def not_found(request: Request, exc: Exception) -> HTMLResponse:
+        return HTMLResponse(
+            f'<form method="post" action="/search">{csrf_input(request)}</form>', 404
+        )
+
+    @app.post("/search")
+    def search() -> str:
+        return "results"
+
+    with TestClient(app, headers={"origin": ORIGIN}) as client:
+        page = client.get("/missing")
+        assert CSRF_COOKIE in page.headers["set-cookie"]
+        assert page.headers["vary"] == "Cookie"
+        token = re.search(r'value="([0-9a-f]+)"', page.text)
+        assert token is not None
+        assert client.post("/search", data={CSRF_FIELD: token[1]}).text == "results"
+
+
+def test_a_secret_rotated_before_an_error_still_reaches_the_client() -> None:
+    app = App(settings=Settings(secret_key=SECRET))
+
+    @app.get("/token")
+    def token(request: Request) -> str:
+        return csrf_token(request)
+
+    @app.post("/login")
+    def login(request: Request) -> str:
+        rotate_csrf(request)  # signed in: the session rotates with it...
+        raise Forbidden("...but the account must change its password first")
+
+    with TestClient(app, headers={"origin": ORIGIN}) as client:
+        before = client.get("/token").text
+        secret_before = client.cookies[CSRF_COOKIE]
+        refused = client.post("/login", headers={CSRF_HEADER: before})
+        assert refused.status_code == 403
+        assert client.cookies[CSRF_COOKIE] != secret_before
+
+
 def test_refusals_go_through_the_routers_error_handlers() -> None:
     app = App(settings=Settings(secret_key=SECRET))
     forms = Router(prefix="/forms")

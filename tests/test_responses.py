@@ -129,6 +129,17 @@ def test_mutable_headers() -> None:
     assert repr(headers) == "MutableHeaders([('x-a', '9')])"
 
 
+def test_add_vary_keeps_every_line_and_names_a_field_once() -> None:
+    response = Response(headers=[("vary", "Accept-Encoding"), ("vary", "Accept-Language")])
+    response.headers.add_vary("Cookie")
+    response.headers.add_vary("cookie")  # already there, in any case
+    response.headers.add_vary("Accept-Language")
+    assert response.headers.getall("vary") == ["Accept-Encoding", "Accept-Language", "Cookie"]
+    starred = Response(headers={"Vary": "Origin, *"})
+    starred.headers.add_vary("Cookie")  # "*" varies on everything already
+    assert starred.header_list == [("vary", "Origin, *")]
+
+
 def test_make_is_the_unchecked_fast_path() -> None:
     response = PlainTextResponse.make(b"hi", 201, "text/plain")
     assert type(response) is PlainTextResponse

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from satchel.asgi import ASGIApp, serve_asgi
 from satchel.converters import CONVERTER_FOR_TYPE, Converter, default_converters
-from satchel.csrf import CSRFProtection
+from satchel.csrf import CSRFProtection, set_csrf_cookie
 from satchel.errorpages import (
     http_error_response,
     new_request_id,
@@ -421,11 +421,11 @@ class App(Router, Generic[StateT]):
             )
         )
         endpoint = compiled.endpoint
-        if self.csrf is not None:
+        if self.csrf is not None and spec.csrf:
             # Inside the router's middleware and error handlers, before dependencies and
             # body parsing: a forged request reaches no provider, a refusal gets the
             # router's 403 handler.
-            endpoint = self.csrf.wrap(endpoint, check=spec.csrf)
+            endpoint = self.csrf.wrap(endpoint)
         wrap = self._router_wrapper(middleware, handlers)
         if wrap is not None:
             endpoint = wrap(endpoint)
@@ -522,12 +522,17 @@ class App(Router, Generic[StateT]):
                 preflight = self._preflight(request, self.cors)
                 if preflight is not None:
                     return preflight
-            return await self._chain(request)
+            response = await self._chain(request)
         except Exception as exc:
             try:
-                return await self.error_response(request, exc)
+                response = await self.error_response(request, exc)
             except Exception as response_exc:  # e.g. an error page that cannot be built
-                return self._server_error(request, response_exc)
+                response = self._server_error(request, response_exc)
+        if request._state is not None:  # most requests never touch request.state
+            # Whatever answered (a route, middleware, an error handler), a CSRF token it
+            # rendered or a secret it rotated needs its cookie on this response.
+            set_csrf_cookie(request, response)
+        return response
 
     def check_host(self, request: Request) -> None:
         """Refuse with 400 a request whose Host is not in ``settings.allowed_hosts``."""

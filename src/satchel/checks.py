@@ -299,6 +299,13 @@ def cors(app: App[Any]) -> Iterator[Finding]:
             "List the origins that need access in CORSConfig(allow_origins=[...]), "
             "e.g. https://app.example.com.",
         )
+    if any(origin.strip().lower() == "null" for origin in origins):
+        yield Finding(
+            "security.W019",
+            "CORS allows the 'null' origin: any website can send it, from a sandboxed "
+            "frame or a data: URL, and read the responses.",
+            "Remove 'null' from CORSConfig(allow_origins=[...]); list real origins.",
+        )
 
 
 @register(deploy=True)

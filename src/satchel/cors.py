@@ -11,13 +11,13 @@ without CORS headers (not with an error status): the browser then blocks it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from satchel.errors import ConfigurationError
 from satchel.headerchecks import TOKEN
+from satchel.origins import normalize_origin
 
 if TYPE_CHECKING:
     from satchel.requests import Request
@@ -32,8 +32,6 @@ _REQUEST_METHOD = "access-control-request-method"
 # Requests may always carry these (browsers send most without a preflight); allowing
 # Content-Type also lets an allowed origin send JSON.
 _SAFELISTED = frozenset({"accept", "accept-language", "content-language", "content-type"})
-_ORIGIN = re.compile(r"([a-z][a-z0-9+.-]*)://([a-z0-9._-]+|\[[0-9a-f:.]+\])(?::([0-9]{1,5}))?")
-_DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +73,7 @@ class CORSConfig:
         if self.max_age < 0:
             raise ConfigurationError("CORSConfig.max_age must be >= 0")
         for origin in self.allow_origins:
-            _normalize_origin(origin)
+            _configured_origin(origin)
         for name in (*self.allow_methods, *self.allow_headers, *self.expose_headers):
             if not TOKEN.fullmatch(name):
                 raise ConfigurationError(f"CORSConfig: {name!r} is not a method or header name")
@@ -102,7 +100,7 @@ class CORSPolicy:
 
     def __init__(self, config: CORSConfig) -> None:
         self.config = config
-        origins = [_normalize_origin(origin) for origin in config.allow_origins]
+        origins = [_configured_origin(origin) for origin in config.allow_origins]
         self._any_origin = "*" in origins
         self._origins = frozenset(origin for origin in origins if origin != "*")
         self._any_method = "*" in config.allow_methods
@@ -184,26 +182,23 @@ class CORSPolicy:
         origin = values[0].lower()
         if origin in self._origins:
             return origin
-        if self._any_origin and origin != "null" and _ORIGIN.fullmatch(origin):
+        if self._any_origin and normalize_origin(origin) is not None:
             return "*"
         return None
 
 
-def _normalize_origin(origin: str) -> str:
-    """``origin`` lower-cased, without a default port; ConfigurationError if malformed."""
+def _configured_origin(origin: str) -> str:
+    """An ``allow_origins`` entry, normalized; ConfigurationError if malformed."""
     value = origin.strip().lower()
     if value in ("*", "null"):
         return value
-    match = _ORIGIN.fullmatch(value)
-    if match is None:
+    normalized = normalize_origin(value)
+    if normalized is None:
         raise ConfigurationError(
             f"CORSConfig: {origin!r} is not an origin: expected scheme://host[:port], "
             "without a path (like 'https://app.example.com'), '*' or 'null'"
         )
-    scheme, host, port = match.groups()
-    if port is None or _DEFAULT_PORTS.get(scheme) == port:
-        return f"{scheme}://{host}"
-    return f"{scheme}://{host}:{port}"
+    return normalized
 
 
 def _header_names(values: Iterable[str]) -> list[str] | None:

@@ -34,7 +34,7 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from satchel.errors import ConfigurationError, Forbidden
-from satchel.hosts import split_host
+from satchel.origins import normalize_origin
 from satchel.requests import Request
 from satchel.responses import Response
 
@@ -67,7 +67,6 @@ _STATE_KEY = "satchel.csrf"
 _FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 # Schemes browsers attach by themselves once the user has signed in through their prompt.
 _AMBIENT_AUTH = frozenset({"basic", "digest", "negotiate", "ntlm"})
-_DEFAULT_PORTS = {"http": "80", "https": "443"}
 # A handshake's scheme, as the page that opened it would name its own origin.
 _WEB_SCHEMES = {"ws": "http", "wss": "https", "http": "http", "https": "https"}
 # Hex: a token is a pad and the padded secret; a cookie the secret and its SHA-256 MAC.
@@ -125,10 +124,14 @@ def rotate_csrf(request: Request) -> None:
 def set_csrf_cookie(request: Request, response: Response) -> None:
     """Add what ``request`` owes the client to ``response``: its CSRF cookie, ``Vary``.
 
-    Protected routes do this themselves; call it from middleware that renders tokens
-    or rotates secrets around the route. Calling it twice adds nothing.
+    The app calls it for the response it answers every request with, whatever made
+    that response (a route, middleware, an error handler); call it yourself only to
+    see the cookie on a response before the app does. Calling it twice adds nothing.
     """
-    state = request.state.get(_STATE_KEY)
+    # Reads the slot behind ``request.state``: the property would allocate a dict for
+    # every request, and most never touch a token.
+    slots = request._state
+    state: _ClientSecret | None = None if slots is None else slots.get(_STATE_KEY)
     if state is None:
         return
     if state.unsent:
@@ -138,7 +141,7 @@ def set_csrf_cookie(request: Request, response: Response) -> None:
     if state.rendered:
         state.rendered = False
         # A page with a token is one client's: a shared cache must not serve it to others.
-        _add_vary_cookie(response)
+        response.headers.add_vary("Cookie")
 
 
 # -- the protection --------------------------------------------------------------------
@@ -160,8 +163,8 @@ class CSRFProtection:
     def __init__(self, trusted_origins: Iterable[str] = ()) -> None:
         trusted: set[str] = set()
         for entry in trusted_origins:
-            origin = _normalize_origin(entry)
-            if origin is None:
+            origin = normalize_origin(entry.strip())
+            if origin is None or not origin.startswith(("http://", "https://")):
                 raise ConfigurationError(
                     f"csrf_trusted_origins: {entry!r} is not an origin like "
                     "'https://app.example.com' (scheme and host, no path)"
@@ -169,30 +172,20 @@ class CSRFProtection:
             trusted.add(origin)
         self.trusted_origins = frozenset(trusted)
 
-    def wrap(self, endpoint: Endpoint, *, check: bool = True) -> Endpoint:
-        """Return ``endpoint`` behind the checks, sending the cookie its tokens need.
+    def wrap(self, endpoint: Endpoint) -> Endpoint:
+        """Return ``endpoint`` behind the checks, run for unsafe methods only.
 
-        Args:
-            endpoint: The route's compiled endpoint.
-            check: False for an exempt route: no checks, but tokens it renders work.
+        The cookie that tokens need is not sent here: the app adds it to whatever
+        response the request gets, error pages included (``set_csrf_cookie``).
         """
         verify = self.check
 
         async def protected(request: Request) -> Response:
             if request.method not in SAFE_METHODS:
                 await verify(request)
-            response = await endpoint(request)
-            if _owes_cookie(request):
-                set_csrf_cookie(request, response)
-            return response
+            return await endpoint(request)
 
-        async def exempt(request: Request) -> Response:
-            response = await endpoint(request)
-            if _owes_cookie(request):
-                set_csrf_cookie(request, response)
-            return response
-
-        return protected if check else exempt
+        return protected
 
     async def check(self, request: Request) -> None:
         """Refuse ``request`` with 403 unless it passes the CSRF checks (any method).
@@ -216,13 +209,13 @@ class CSRFProtection:
         if site == "same-origin":
             return  # the browser compared the origins itself
         if site in ("same-site", "cross-site"):
-            if origin is None or _normalize_origin(origin) not in self.trusted_origins:
+            if origin is None or normalize_origin(origin) not in self.trusted_origins:
                 raise Forbidden(f"CSRF check failed: {site} request from an untrusted origin")
             return
         if origin is not None:
             if origin == "null":
                 raise Forbidden("CSRF check failed: the request's Origin is null")
-            if not self._allows(request, _normalize_origin(origin)):
+            if not self._allows(request, normalize_origin(origin)):
                 raise Forbidden("CSRF check failed: the request's Origin is not trusted")
         elif credentialed and request.scheme == "https":
             # Browsers old enough to omit Origin still say where a form was posted from.
@@ -251,8 +244,8 @@ class CSRFProtection:
         origin = handshake.headers.get_single("origin")
         if origin is None:
             return
-        own = _normalize_origin(f"{_WEB_SCHEMES.get(handshake.scheme, '')}://{handshake.host}")
-        normalized = None if origin == "null" else _normalize_origin(origin)
+        own = normalize_origin(f"{_WEB_SCHEMES.get(handshake.scheme, '')}://{handshake.host}")
+        normalized = normalize_origin(origin)  # None for "null" too
         if normalized is None or (normalized != own and normalized not in self.trusted_origins):
             raise Forbidden("Cross-site WebSocket handshake refused: the Origin is not trusted")
 
@@ -275,13 +268,6 @@ async def _check_token(request: Request) -> None:
         )
     if not _token_matches(token, state.secret):
         raise Forbidden("CSRF check failed: the CSRF token is invalid")
-
-
-def _owes_cookie(request: Request) -> bool:
-    # Reads the slot behind ``request.state``: the property would allocate a dict for
-    # every request, and most never touch a token.
-    state = request._state
-    return state is not None and _STATE_KEY in state
 
 
 def _client_secret(request: Request) -> _ClientSecret:
@@ -367,22 +353,7 @@ def _is_ambient(authorization: str) -> bool:
 
 def _own_origin(request: Request) -> str | None:
     scheme = request.scheme
-    return _normalize_origin(f"{scheme}://{request.host}")
-
-
-def _normalize_origin(value: str) -> str | None:
-    """``scheme://host[:port]`` in lower case without a default port; None if malformed."""
-    scheme, sep, rest = value.strip().partition("://")
-    scheme = scheme.lower()
-    if not sep or scheme not in _DEFAULT_PORTS:
-        return None
-    host = split_host(rest)
-    if host is None:
-        return None
-    name, port = host
-    if port and port != _DEFAULT_PORTS[scheme]:
-        return f"{scheme}://{name}:{port}"
-    return f"{scheme}://{name}"
+    return normalize_origin(f"{scheme}://{request.host}")
 
 
 def _origin_of_url(url: str) -> str | None:
@@ -392,14 +363,4 @@ def _origin_of_url(url: str) -> str | None:
         return None
     if "@" in parts.netloc:  # user info: never what a browser sends as Referer
         return None
-    return _normalize_origin(f"{parts.scheme}://{parts.netloc}")
-
-
-def _add_vary_cookie(response: Response) -> None:
-    headers = response.header_list
-    for name, value in headers:
-        if name == "vary":
-            fields = {field.strip().lower() for field in value.split(",")}
-            if "cookie" in fields or "*" in fields:
-                return
-    headers.append(("vary", "Cookie"))
+    return normalize_origin(f"{parts.scheme}://{parts.netloc}")

@@ -4,35 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from satchel.origins import split_host
+
 __all__ = ["AllowedHosts", "split_host"]
 
-_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-._")
 # Host values seen and allowed, remembered so that the check costs a set lookup per
 # request; bounded, so that a wildcard entry cannot be used to fill memory.
 _MAX_REMEMBERED = 64
-
-
-def split_host(value: str) -> tuple[str, str] | None:
-    """Split a Host header into ``(lower-case name, port)``; None if malformed.
-
-    >>> split_host("Example.COM:8000"), split_host("[::1]:80"), split_host("a b")
-    (('example.com', '8000'), ('[::1]', '80'), None)
-    """
-    value = value.strip().lower()
-    if value.startswith("["):
-        name, bracket, rest = value.partition("]")
-        if not bracket or (rest and not rest.startswith(":")):
-            return None
-        name += "]"
-        port = rest[1:]
-        valid_name = all(c in "0123456789abcdef:." for c in name[1:-1])
-    else:
-        name, _, port = value.partition(":")
-        name = name.removesuffix(".")
-        valid_name = bool(name) and all(c in _HOST_CHARS for c in name)
-    if not valid_name or (port and not (port.isascii() and port.isdigit())):
-        return None
-    return name, port
 
 
 class AllowedHosts:

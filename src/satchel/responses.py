@@ -89,6 +89,16 @@ class MutableHeaders(MutableMapping[str, str]):
         key = key.lower()
         return [v for n, v in self._items if n == key]
 
+    def add_vary(self, field: str) -> None:
+        """Add ``field`` to ``Vary`` unless a ``Vary`` value names it already, or ``*``."""
+        wanted = field.lower()
+        for name, value in self._items:
+            if name == "vary" and any(
+                item.strip().lower() in (wanted, "*") for item in value.split(",")
+            ):
+                return
+        self.add("vary", field)
+
     def __iter__(self) -> Iterator[str]:
         return iter(dict.fromkeys(n for n, _ in self._items))
 

@@ -84,6 +84,27 @@ def test_page_escapes_the_title() -> None:
     assert "<script>alert" not in page
 
 
+def test_page_carries_a_csrf_token_for_try_it_out() -> None:
+    app = _app()
+
+    @app.post("/items", status_code=201)
+    async def create() -> str:
+        return "created"
+
+    with TestClient(
+        app, cookies={"theme": "dark"}, headers={"origin": "https://testserver"}
+    ) as client:
+        page = client.get("/docs")
+        token = re.search(r'<meta name="csrf-token" content="([0-9a-f]+)">', page.text)
+        assert token is not None
+        assert page.headers["vary"] == "Cookie"
+        assert client.post("/items").status_code == 403  # a browser with cookies needs it
+        assert client.post("/items", headers={"x-csrf-token": token[1]}).status_code == 201
+        script = client.get("/docs/init.js").text
+    assert 'request.headers["x-csrf-token"] = csrf.content' in script
+    assert "url.origin === window.location.origin" in script  # never sent elsewhere
+
+
 def test_absolute_servers_are_allowed_for_try_it_out() -> None:
     servers = (
         {"url": "https://api.example.com/v1"},
@@ -112,8 +133,8 @@ def test_head_answers_like_get(client: TestClient) -> None:
 
 
 def _options(script: str) -> Any:
-    start, end = script.index("SwaggerUIBundle(") + len("SwaggerUIBundle("), script.rindex(");")
-    return json.loads(script[start:end])
+    start = script.index("const options = ") + len("const options = ")
+    return json.loads(script[start : script.index(";\n", start)])
 
 
 def test_init_script_points_swagger_ui_at_the_document(client: TestClient) -> None:
@@ -379,6 +400,30 @@ def test_chromium_tries_a_post_with_a_json_body(docs_page: DocsPage) -> None:
 
     assert status == "201"
     assert body == {"name": "Lamp", "price": 12.5, "id": 7}
+    assert _errors(browser.browser_log()) == []
+
+
+def test_chromium_tries_a_post_while_the_browser_holds_cookies(docs_page: DocsPage) -> None:
+    # Any cookie for the host (a session, another local app's) makes a POST need a CSRF
+    # token: the docs page supplies one to its own origin's requests.
+    browser = docs_page.browser
+    browser.execute("document.cookie = 'theme=dark; path=/'")
+    try:
+        browser.get(f"{docs_page.url}/docs")  # a fresh page: every operation folded
+        browser.wait_for(
+            lambda: len(browser.find_all(".opblock")) >= len(SERVED_OPERATIONS),
+            "Swagger UI to list the operations",
+        )
+        operation = _try_out(browser, "post", "/items")
+        (body_input,) = browser.find_all("textarea.body-param__text", operation)
+        browser.clear(body_input)
+        browser.type(body_input, '{"name": "Desk", "price": 80}')
+
+        status, body = _execute(browser, operation)
+    finally:
+        browser.execute("document.cookie = 'theme=; max-age=0; path=/'")
+
+    assert (status, body) == ("201", {"name": "Desk", "price": 80.0, "id": 7})
     assert _errors(browser.browser_log()) == []
 
 

@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +158,29 @@ def test_a_limit_shared_by_two_apps_through_the_test_client(redis_prefix: str) -
         return statuses
 
     assert asyncio.run(main()) == [200, 200, 200, 429]
+
+
+def test_a_burst_of_requests_opens_a_bounded_number_of_connections(redis_prefix: str) -> None:
+    # Every request counts against Redis: a flood must not open a connection per request
+    # (and exhaust Redis' maxclients for every other worker); it waits for a free one.
+    name = f"satchel-burst-{uuid.uuid4().hex[:12]}"
+
+    def connections() -> int:
+        with redis.Redis.from_url(REDIS_URL) as admin:
+            return sum(1 for client in admin.client_list() if client["name"] == name)
+
+    async def main() -> tuple[int, int]:
+        store = RedisStore(f"{REDIS_URL}?client_name={name}&max_connections=8", prefix=redis_prefix)
+        limit = RateLimit(1000, 60, store=store, scope="burst")
+        try:
+            results = await asyncio.gather(*(limit.hit(f"client{n}") for n in range(300)))
+            return sum(result.allowed for result in results), connections()
+        finally:
+            await store.aclose()
+
+    admitted, opened = asyncio.run(main())
+    assert admitted == 300
+    assert 1 <= opened <= 8
 
 
 def test_an_unreachable_redis_fails_the_request(caplog: pytest.LogCaptureFixture) -> None:

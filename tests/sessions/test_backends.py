@@ -11,6 +11,9 @@ from satchel.signing import Signer
 from satchel.testing import TestClient
 from tests.sessions.support import COOKIE, KEY, make_app, session_cookie
 
+# The salt of session cookies: in Satchel's namespace, apart from any an app picks.
+SALT = "satchel.sessions.cookie"
+
 
 def test_the_data_is_signed_not_encrypted() -> None:
     harness = make_app()
@@ -24,14 +27,15 @@ def test_the_data_is_signed_not_encrypted() -> None:
 
 
 def test_cookies_signed_for_another_purpose_are_refused() -> None:
-    # A value the app signed elsewhere (say, a signed cookie) is no session cookie,
-    # even when its payload is a well-formed session record.
+    # A value the app signed elsewhere (a signed cookie, its own Signer with an everyday
+    # salt) is no session cookie, even when its payload is a well-formed session record.
     record = json.dumps(["x" * 43, {"user": "admin"}, 1_700_000_000, 1_700_000_000])
-    forged = Signer([KEY], salt="cookie").sign(record)
     harness = make_app()
-    with TestClient(harness.app, cookies={COOKIE: forged}) as client:
-        assert client.get("/read").json() == {}
-    genuine = Signer([KEY], salt="session").sign(record)
+    for salt in ("cookie", "session", "sessions", "session.id", "satchel"):
+        forged = Signer([KEY], salt=salt).sign(record)
+        with TestClient(harness.app, cookies={COOKIE: forged}) as client:
+            assert client.get("/read").json() == {}, salt
+    genuine = Signer([KEY], salt=SALT).sign(record)
     with TestClient(harness.app, cookies={COOKIE: genuine}) as client:
         assert client.get("/read").json() == {"user": "admin"}  # the salt is what differs
 
@@ -39,7 +43,7 @@ def test_cookies_signed_for_another_purpose_are_refused() -> None:
 def test_a_well_signed_cookie_that_is_no_session_record_is_refused() -> None:
     harness = make_app()
     for payload in (b"not json", b'{"user": "admin"}', b'["id", {}, "later", 0]', b"\xff"):
-        forged = Signer([KEY], salt="session").sign(payload)
+        forged = Signer([KEY], salt=SALT).sign(payload)
         with TestClient(harness.app, cookies={COOKIE: forged}) as client:
             response = client.get("/read")
         assert response.status_code == 200
@@ -56,7 +60,7 @@ def test_max_size() -> None:
 
 def test_an_oversized_cookie_from_the_client_is_ignored() -> None:
     harness = make_app(settings=Settings(secret_key=KEY))
-    huge = Signer([KEY], salt="session").sign(
+    huge = Signer([KEY], salt=SALT).sign(
         json.dumps(["x" * 43, {"a": "y" * 5000}, 1_700_000_000, 1_700_000_000])
     )
     with TestClient(harness.app, cookies={COOKIE: huge}) as client:

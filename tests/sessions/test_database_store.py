@@ -106,6 +106,18 @@ def test_save_load_replace_delete(database_url: str) -> None:
     run(database_url, body)
 
 
+def test_saving_an_existing_session_only_replaces_a_live_one(database_url: str) -> None:
+    async def body(store: DatabaseStore) -> None:
+        assert await store.save(KEY, b"first", 3600) is True
+        assert await store.save(KEY, b"second", 3600, existing=True) is True
+        assert await store.load(KEY) == b"second"
+        await store.delete(KEY)  # a concurrent logout
+        assert await store.save(KEY, b"third", 3600, existing=True) is False
+        assert await store.load(KEY) is None
+
+    run(database_url, body)
+
+
 def test_binary_data_round_trips(database_url: str) -> None:
     every_byte = bytes(range(256)) * 4
     large = os.urandom(1024 * 1024)

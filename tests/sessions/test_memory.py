@@ -48,6 +48,25 @@ def test_entries_expire() -> None:
     asyncio.run(main())
 
 
+def test_saving_an_existing_entry_only_replaces_a_live_one() -> None:
+    async def main() -> None:
+        clock = Clock(100.0)
+        store = MemoryStore(clock=clock)
+        assert await store.save("k", b"one", 10) is True
+        assert await store.save("k", b"two", 10, existing=True) is True
+        assert await store.load("k") == b"two"
+        await store.delete("k")  # a concurrent logout
+        assert await store.save("k", b"three", 10, existing=True) is False
+        assert await store.load("k") is None
+        await store.save("short", b"one", 5)
+        clock.advance(5)
+        assert await store.save("short", b"two", 10, existing=True) is False
+        assert await store.load("short") is None
+        assert len(store) == 0
+
+    asyncio.run(main())
+
+
 def test_a_full_store_evicts_expired_entries_first_then_the_oldest() -> None:
     async def main() -> None:
         clock = Clock(0.0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from satchel import App, ConfigurationError, Depends, Request, Response, Setting
 from satchel.responses import StreamingResponse
 from satchel.sessions import MemoryStore, Session, SessionMiddleware, get_session
 from satchel.testing import AsyncTestClient, TestClient
+from tests.servers import serve_source
 from tests.sessions.support import (
     COOKIE,
     KEY,
@@ -23,6 +25,7 @@ from tests.sessions.support import (
     session_cookie,
     set_cookie_headers,
 )
+from tests.webdriver import chromium_session
 
 
 @pytest.fixture(params=["cookie", "memory"])
@@ -117,9 +120,22 @@ def test_vary_is_added_to_the_existing_header() -> None:
     async def star(session: SessionDep) -> Response:
         return Response(str(len(session)), headers={"Vary": "*"})
 
+    @harness.app.get("/two-lines")
+    async def two_lines(session: SessionDep) -> Response:
+        headers = [("vary", "Accept-Encoding"), ("vary", "Accept-Language")]
+        return Response(str(len(session)), headers=headers)
+
+    @harness.app.get("/second-line")
+    async def second_line(session: SessionDep) -> Response:
+        return Response(str(len(session)), headers=[("vary", "Accept"), ("vary", "cookie")])
+
     with TestClient(harness.app) as client:
         assert client.get("/negotiated").headers["vary"] == "Accept-Encoding, Cookie"
         assert client.get("/star").headers["vary"] == "*"
+        # Every Vary line counts, and none is lost.
+        varies = client.get("/two-lines").headers.get_list("vary")
+        assert varies == ["Accept-Encoding", "Accept-Language", "Cookie"]
+        assert client.get("/second-line").headers.get_list("vary") == ["Accept", "cookie"]
 
 
 # -- login and logout ------------------------------------------------------------------
@@ -178,6 +194,46 @@ def test_logout_removes_the_server_side_session_for_every_copy_of_the_cookie() -
         client.post("/logout")
     with TestClient(harness.app, cookies={COOKIE: cookie}) as copy:
         assert copy.get("/read").json() == {}
+
+
+@pytest.mark.parametrize("change", [True, False], ids=["changed", "activity"])
+def test_a_request_finishing_after_logout_does_not_bring_the_session_back(change: bool) -> None:
+    # A request that loaded the session before a concurrent logout (or login rotation)
+    # deleted it must not save it again: the old cookie would work once more, and its
+    # Set-Cookie would log the user back in.
+    clock = Clock()
+    store = MemoryStore(clock=clock)
+    harness = make_app(store, clock=clock)
+    loaded, release = asyncio.Event(), asyncio.Event()
+
+    @harness.app.post("/slow")
+    async def slow(session: SessionDep) -> str:
+        user = str(session.get("user"))
+        loaded.set()
+        await release.wait()
+        if change:
+            session["last_page"] = "/slow"
+        return user
+
+    async def main() -> tuple[str | None, str | None, dict[str, Any]]:
+        async with harness.app.lifespan_context(), AsyncTestClient(harness.app) as client:
+            cookie = session_cookie(await client.post("/login"))
+            clock.advance(120)  # activity is recorded again on this request
+            pending = asyncio.ensure_future(client.post("/slow"))
+            await loaded.wait()
+            await client.post("/logout")
+            release.set()
+            late = await pending
+            assert late.text == "ada"
+            async with AsyncTestClient(harness.app, cookies={COOKIE: cookie or ""}) as copy:
+                after = (await copy.get("/read")).json()
+            return cookie, session_cookie(late), after
+
+    cookie, late_cookie, after = asyncio.run(main())
+    assert cookie is not None
+    assert late_cookie is None  # the late response does not set the old session again
+    assert after == {}
+    assert len(store) == 0
 
 
 def test_values_set_after_destroy_start_a_new_session(harness: Harness) -> None:
@@ -592,3 +648,77 @@ def test_errors_are_logged_without_session_values(caplog: pytest.LogCaptureFixtu
         client.post("/fail")
     assert "secret" in caplog.text
     assert "hunter2" not in caplog.text
+
+
+# -- a real browser on a development server ----------------------------------------------
+
+BROWSER_APP = """
+from satchel import App, Depends, HTMLResponse, Request, Settings
+from satchel.csrf import csrf_input
+from satchel.sessions import MemoryStore, Session, SessionMiddleware, get_session
+
+app = App(settings=Settings(secret_key="browser-test-key-" + "k" * 40))
+app.add_middleware(SessionMiddleware(MemoryStore()))
+
+
+def form(request: Request, action: str, field: str = "") -> str:
+    return (
+        f'<form method="post" action="{action}">{csrf_input(request)}{field}'
+        f'<button id="{action.strip("/")}">Go</button></form>'
+    )
+
+
+@app.get("/")
+async def home(request: Request, session: Session = Depends(get_session)) -> HTMLResponse:
+    user = session.get("user")
+    if user is None:
+        return HTMLResponse(form(request, "/login", '<input name="user" value="ada">'))
+    return HTMLResponse(
+        f'<p id="user">{user}</p>' + form(request, "/note") + form(request, "/logout")
+    )
+
+
+@app.post("/login")
+async def login(request: Request, session: Session = Depends(get_session)) -> HTMLResponse:
+    user = (await request.form())["user"]
+    session.rotate()
+    session["user"] = str(user)
+    return HTMLResponse('<a id="home" href="/">home</a>')
+
+
+@app.post("/note")
+async def note(session: Session = Depends(get_session)) -> HTMLResponse:
+    return HTMLResponse(f'<p id="result">noted for {session.get("user")}</p>')
+
+
+@app.post("/logout")
+async def logout(session: Session = Depends(get_session)) -> HTMLResponse:
+    session.destroy()
+    return HTMLResponse('<p id="result">bye</p>')
+"""
+
+
+def test_login_flow_in_chromium_over_plain_http(tmp_path: Path) -> None:
+    # A development server on http://127.0.0.1: Chromium keeps the Secure __Host- cookies
+    # there (a secure context), so forms, CSRF tokens and session rotation work unchanged.
+    with serve_source("granian-rsgi", BROWSER_APP, tmp_path) as url, chromium_session() as browser:
+        assert url.startswith("http://127.0.0.1:")
+        browser.get(url + "/")
+        browser.click(browser.find_all("#login")[0])
+        browser.click(browser.wait_for(lambda: browser.find_all("#home"), "the login answer")[0])
+        user = browser.wait_for(lambda: browser.find_all("#user"), "the signed-in page")
+        assert browser.text(user[0]) == "ada"
+        names = browser.execute("return document.cookie")
+        assert names == ""  # both cookies are HttpOnly
+
+        # The page rendered after login carries tokens of the rotated CSRF secret.
+        browser.click(browser.find_all("#note")[0])
+        result = browser.wait_for(lambda: browser.find_all("#result"), "the note's answer")
+        assert browser.text(result[0]) == "noted for ada"
+
+        browser.get(url + "/")
+        browser.click(browser.wait_for(lambda: browser.find_all("#logout"), "the page")[0])
+        result = browser.wait_for(lambda: browser.find_all("#result"), "the logout")
+        assert browser.text(result[0]) == "bye"
+        browser.get(url + "/")
+        assert browser.wait_for(lambda: browser.find_all("#login"), "the login form again")

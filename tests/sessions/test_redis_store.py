@@ -53,7 +53,7 @@ def prefix() -> Iterator[str]:
             client.delete(*leftovers)
 
 
-def run(prefix: str, body: Callable[[RedisStore], Awaitable[None]]) -> None:
+def run(prefix: str, body: Callable[[RedisStore], Awaitable[object]]) -> None:
     """Run ``body`` with a store under ``prefix``, closed afterwards."""
 
     async def main() -> None:
@@ -87,6 +87,18 @@ def test_save_load_replace_delete(prefix: str) -> None:
         await store.delete(KEY)
         assert await store.load(KEY) is None
         await store.delete(KEY)  # absent: no error
+
+    run(prefix, body)
+
+
+def test_saving_an_existing_session_only_replaces_a_live_one(prefix: str) -> None:
+    async def body(store: RedisStore) -> None:
+        assert await store.save(KEY, b"first", 3600) is True
+        assert await store.save(KEY, b"second", 3600, existing=True) is True
+        assert await store.load(KEY) == b"second"
+        await store.delete(KEY)  # a concurrent logout
+        assert await store.save(KEY, b"third", 3600, existing=True) is False
+        assert await store.load(KEY) is None
 
     run(prefix, body)
 

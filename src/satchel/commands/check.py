@@ -19,8 +19,16 @@ __all__ = ["check_command"]
     is_flag=True,
     help="Also check the settings a production deployment needs (debug, keys, hosts, ...).",
 )
+@click.option(
+    "--ignore",
+    "ignored",
+    multiple=True,
+    metavar="ID",
+    help="Leave out the findings with this id (repeatable), e.g. security.W017 for an "
+    "API whose docs are public on purpose.",
+)
 @pass_app
-def check_command(app: Any, deploy: bool) -> None:
+def check_command(app: Any, deploy: bool, ignored: tuple[str, ...]) -> None:
     """Check the app for problems; exit with status 1 if any is found.
 
     Settings are read as the app reads them (SATCHEL_* variables and .env), so run
@@ -29,12 +37,16 @@ def check_command(app: Any, deploy: bool) -> None:
     """
     if not isinstance(app, App):
         raise AppLoadError(f"{type(app).__name__!r} object is not a Satchel App")
-    findings = check_deploy(app) if deploy else check_app(app)
+    skip = {finding_id.lower() for finding_id in ignored}
+    found = check_deploy(app) if deploy else check_app(app)
+    findings = [finding for finding in found if finding.id.lower() not in skip]
+    # Said each time, so that nobody mistakes a silenced run for a clean one.
+    note = f" ({len(found) - len(findings)} ignored)" if len(findings) < len(found) else ""
     if not findings:
-        click.echo("No issues found.")
+        click.echo(f"No issues found{note}.")
         return
     for finding in findings:
         click.echo(f"{finding.id}: {finding.message}\n    Fix: {finding.fix}")
     count = len(findings)
-    click.echo(f"\n{count} issue{'s' if count != 1 else ''} found.")
+    click.echo(f"\n{count} issue{'s' if count != 1 else ''} found{note}.")
     raise click.exceptions.Exit(1)

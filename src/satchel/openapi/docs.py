@@ -4,7 +4,9 @@ The page loads the Swagger UI bundle that the ``swagger-ui-py`` package ships
 (the ``openapi`` extra) and a small generated script that points it at the
 app's OpenAPI document. Nothing runs inline, so the page keeps a strict
 Content-Security-Policy of its own. Without the package the page answers 501
-with the ``pip install`` line; the app still starts.
+with the ``pip install`` line; the app still starts. The page carries a CSRF
+token that the script adds to "Try it out" requests to the app's own origin:
+a browser holding any cookie for the site needs one for unsafe methods.
 
 Routes, under ``docs_path`` (``/docs`` by default):
 
@@ -24,8 +26,10 @@ import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from satchel.csrf import CSRF_HEADER, csrf_token
 from satchel.encoding import json_encode
 from satchel.errors import HTTPError, MissingDependencyError, NotFound
+from satchel.requests import Request
 from satchel.responses import HTMLResponse, Response
 from satchel.threads import run_in_thread
 
@@ -65,7 +69,8 @@ def add_docs_routes(router: Router, config: OpenAPIConfig) -> None:
     if config.docs_path is None or config.path is None:
         return
     base = config.docs_path.rstrip("/")
-    page = _page(config.title, base, config.path).encode()
+    # The page up to the token and after it: only the token changes per request.
+    before_token, after_token = (part.encode() for part in _page(config.title, base, config.path))
     script = _init_script(config.path).encode()
     policy = _policy(config.servers)
     folder: list[str] = []  # found on first use: an app that never shows /docs never looks
@@ -80,9 +85,10 @@ def add_docs_routes(router: Router, config: OpenAPIConfig) -> None:
         return folder[0]
 
     @router.get(config.docs_path, include_in_schema=False, name="docs")
-    async def docs() -> Response:
+    async def docs(request: Request) -> Response:
         await static_folder()
         headers = {"content-security-policy": policy, "cache-control": "no-cache"}
+        page = b"".join((before_token, csrf_token(request).encode(), after_token))
         return HTMLResponse(page, headers=headers)
 
     @router.get(f"{base}/init.js", include_in_schema=False, name="docs_init")
@@ -158,13 +164,20 @@ def _find_static_folder(package: str) -> str | None:
     return None
 
 
-def _page(title: str, base: str, document: str) -> str:
-    """The HTML page: no inline script or style, so the strict policy holds."""
+def _page(title: str, base: str, document: str) -> tuple[str, str]:
+    """The HTML page, before and after its CSRF token (hex: it needs no escaping).
+
+    No inline script or style, so the strict policy holds.
+    """
     title = html.escape(title)
     assets = html.escape(f"{base}/assets/")
-    return (
+    head = (
         '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta name="csrf-token" content="'
+    )
+    return head, (
+        '">\n'
         f"<title>{title}</title>\n"
         f'<link rel="stylesheet" href="{assets}swagger-ui.css">\n'
         f'<link rel="stylesheet" href="{assets}index.css">\n'
@@ -193,4 +206,21 @@ def _init_script(document: str) -> str:
         "validatorUrl": None,
     }
     literal = json_encode(options).decode().translate(_JS_UNSAFE)
-    return f'"use strict";\nwindow.ui = SwaggerUIBundle({literal});\n'
+    return (
+        '"use strict";\n'
+        f"const options = {literal};\n"
+        # The page's CSRF token, sent with requests to this origin only (never to the
+        # document's other servers).
+        "const csrf = document.querySelector('meta[name=\"csrf-token\"]');\n"
+        # Written without "<", ">" or "&", like the rest of the script (see _JS_UNSAFE).
+        "options.requestInterceptor = function (request) {\n"
+        "  const url = new URL(request.url, document.baseURI);\n"
+        "  if (csrf !== null) {\n"
+        "    if (url.origin === window.location.origin) {\n"
+        f"      request.headers[{json_encode(CSRF_HEADER).decode()}] = csrf.content;\n"
+        "    }\n"
+        "  }\n"
+        "  return request;\n"
+        "};\n"
+        "window.ui = SwaggerUIBundle(options);\n"
+    )

@@ -28,13 +28,9 @@ try:
 except ImportError as exc:
     raise MissingDependencyError("redis", "redis") from exc
 
-__all__ = ["DEFAULT_URL", "RedisStore"]
+from satchel.redisclient import DEFAULT_URL, redis_client
 
-#: Where ``RedisStore()`` connects when given neither ``url`` nor ``client``.
-DEFAULT_URL = "redis://127.0.0.1:6379/0"
-# A Redis that stops answering must not hold requests forever; ``?socket_timeout=`` in
-# the URL overrides this (redis-py lets URL options win over keyword arguments).
-_TIMEOUT_S = 5.0
+__all__ = ["DEFAULT_URL", "RedisStore"]
 
 # KEYS[1]: this window's counter; KEYS[2] (sliding windows only): the previous one's.
 # ARGV: limit, weight of the previous window, milliseconds to keep this window's count.
@@ -61,7 +57,9 @@ class RedisStore:
 
     Args:
         url: A redis-py URL (``redis://``, ``rediss://`` for TLS, ``unix://``);
-            defaults to ``DEFAULT_URL``. The connection pool is created on first use.
+            defaults to ``DEFAULT_URL``. The connection pool is created on first use:
+            at most 50 connections (``?max_connections=`` in the URL), for which a
+            request waits up to 5 seconds (``?timeout=``).
         client: A ``redis.asyncio.Redis`` to use instead of ``url``. The caller owns
             it: ``aclose()`` leaves it open.
         prefix: Put before every key, keeping counters apart from other data in
@@ -91,9 +89,7 @@ class RedisStore:
     def _hit_script(self) -> AsyncScript:
         if self._script is None:
             if self._client is None:
-                self._client = aioredis.Redis.from_url(
-                    self.url, socket_timeout=_TIMEOUT_S, socket_connect_timeout=_TIMEOUT_S
-                )
+                self._client = redis_client(self.url)
             # EVALSHA, loading the script again when Redis answers NOSCRIPT (a restart).
             self._script = self._client.register_script(_HIT)
         return self._script

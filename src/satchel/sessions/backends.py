@@ -15,9 +15,10 @@ from satchel.signing import BadSignature, Signer
 
 __all__ = ["CookieStore"]
 
-#: The signer salts: a session cookie's data and a server-side session's id.
-COOKIE_SALT = "session"
-ID_SALT = "session.id"
+#: The signer salts: a session cookie's data and a server-side session's id. Namespaced,
+#: so that no salt an app picks for its own signer ("session", say) can mint a session.
+COOKIE_SALT = "satchel.sessions.cookie"
+ID_SALT = "satchel.sessions.id"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +49,12 @@ class Backend(Protocol):
     async def load(self, value: str, signer: Signer) -> Record | None:
         """The record the cookie ``value`` stands for, or None (never raises for bad input)."""
 
-    async def save(self, record: Record, ttl: int, signer: Signer) -> str:
-        """Keep ``record`` for ``ttl`` seconds; return the cookie value."""
+    async def save(self, record: Record, ttl: int, signer: Signer, *, existing: bool) -> str | None:
+        """Keep ``record`` for ``ttl`` seconds; return the cookie value.
+
+        With ``existing``, the session was loaded from its cookie: None when it has
+        since been deleted server-side (a concurrent logout), and nothing is saved.
+        """
 
     async def delete(self, session_id: str) -> None:
         """Forget the session ``session_id`` (nothing to do for a cookie)."""
@@ -71,7 +76,8 @@ class CookieBackend:
         except BadSignature:
             return None
 
-    async def save(self, record: Record, ttl: int, signer: Signer) -> str:
+    async def save(self, record: Record, ttl: int, signer: Signer, *, existing: bool) -> str | None:
+        # Nothing on the server to check: a cookie session cannot be revoked (see CookieStore).
         value = signer.sign(encode_record(record))
         if len(value) > self._max_value:
             raise ValueError(
@@ -104,8 +110,9 @@ class StoreBackend:
             return None
         return record
 
-    async def save(self, record: Record, ttl: int, signer: Signer) -> str:
-        await self._store.save(record.id, encode_record(record), ttl)
+    async def save(self, record: Record, ttl: int, signer: Signer, *, existing: bool) -> str | None:
+        if not await self._store.save(record.id, encode_record(record), ttl, existing=existing):
+            return None
         return signer.sign(record.id)
 
     async def delete(self, session_id: str) -> None:

@@ -19,11 +19,11 @@ opened ``sqlalchemy.exc.OperationalError``.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 
 from satchel.errors import ConfigurationError, MissingDependencyError
+from satchel.sessions.store import check_session_key
 
 try:
     import sqlalchemy as sa
@@ -36,21 +36,11 @@ __all__ = ["DEFAULT_URL", "DatabaseStore"]
 
 #: The database ``DatabaseStore()`` uses when given neither ``url`` nor ``engine``.
 DEFAULT_URL = "sqlite+aiosqlite:///sessions.db"
-# The session layer's ids are URL-safe base64 (``secrets.token_urlsafe``); anything else
-# is a bug or an attack. 128 is the width of the key column.
-_KEY = re.compile(r"[A-Za-z0-9_-]{1,128}")
 # Saving is one atomic upsert (INSERT ... ON CONFLICT DO UPDATE), written per dialect.
 _INSERTS: dict[str, Callable[[sa.Table], postgresql.Insert | sqlite.Insert]] = {
     "postgresql": postgresql.insert,
     "sqlite": sqlite.insert,
 }
-
-
-def _check_key(key: str) -> str:
-    if not _KEY.fullmatch(key):
-        # The key itself stays out of the message: it is a credential.
-        raise ValueError("a session key is 1 to 128 characters of A-Z, a-z, 0-9, '-' or '_'")
-    return key
 
 
 def _now_ms() -> int:
@@ -101,6 +91,7 @@ class DatabaseStore:
         self.table = sa.Table(
             table,
             sa.MetaData(),
+            # 128: the longest key check_session_key accepts.
             sa.Column("key", sa.String(128), primary_key=True),
             sa.Column("data", sa.LargeBinary, nullable=False),
             sa.Column("expires_at", sa.BigInteger, nullable=False, index=True),
@@ -116,7 +107,7 @@ class DatabaseStore:
     async def load(self, key: str) -> bytes | None:
         """The data saved under ``key``, or None when absent or expired."""
         query = sa.select(self.table.c.data, self.table.c.expires_at).where(
-            self.table.c.key == _check_key(key)
+            self.table.c.key == check_session_key(key)
         )
         async with self.engine.connect() as connection:
             row = (await connection.execute(query)).first()
@@ -132,28 +123,43 @@ class DatabaseStore:
         data: bytes = row.data
         return data
 
-    async def save(self, key: str, data: bytes, ttl: int) -> None:
+    async def save(self, key: str, data: bytes, ttl: int, *, existing: bool = False) -> bool:
         """Save ``data`` under ``key``, replacing it; it expires after ``ttl`` seconds.
 
-        A ``ttl`` under one second keeps nothing: ``key`` is forgotten, as in ``MemoryStore``.
+        With ``existing=True``, only if ``key`` has a row that has not expired (one
+        ``UPDATE``, atomic). A ``ttl`` under one second keeps nothing: ``key`` is
+        forgotten, as in ``MemoryStore``.
+
+        Returns:
+            Whether ``data`` was saved.
 
         Raises:
             ValueError: ``key`` is not a session id.
         """
         if ttl < 1:
             await self.delete(key)
-            return
-        row = {"key": _check_key(key), "data": data, "expires_at": _now_ms() + ttl * 1000}
+            return False
+        now = _now_ms()
+        row = {"key": check_session_key(key), "data": data, "expires_at": now + ttl * 1000}
+        if existing:
+            table = self.table
+            update = (
+                sa.update(table)
+                .where(table.c.key == key, table.c.expires_at > now)
+                .values(data=data, expires_at=row["expires_at"])
+            )
+            return await self._execute(update) == 1
         insert = self._insert(self.table).values(row)
         upsert = insert.on_conflict_do_update(
             index_elements=[self.table.c.key],
             set_={"data": insert.excluded.data, "expires_at": insert.excluded.expires_at},
         )
         await self._execute(upsert)
+        return True
 
     async def delete(self, key: str) -> None:
         """Forget ``key`` (no error when absent)."""
-        await self._execute(sa.delete(self.table).where(self.table.c.key == _check_key(key)))
+        await self._execute(sa.delete(self.table).where(self.table.c.key == check_session_key(key)))
 
     async def purge_expired(self) -> int:
         """Delete every expired session; returns how many were deleted."""

@@ -48,18 +48,23 @@ class MemoryStore:
                 return None
             return entry[1]
 
-    async def save(self, key: str, data: bytes, ttl: int) -> None:
-        """Save ``data`` under ``key`` for ``ttl`` seconds, evicting others if full."""
+    async def save(self, key: str, data: bytes, ttl: int, *, existing: bool = False) -> bool:
+        """Save ``data`` under ``key`` for ``ttl`` seconds, evicting others if full.
+
+        With ``existing=True``, only if ``key`` holds a live entry (see ``SessionStore``).
+        """
         now = self._clock()
         expires = now + ttl
         with self._lock:
-            self._entries.pop(key, None)  # re-inserted last: the most recently saved
-            if ttl <= 0:
-                return
+            # Popped and re-inserted last: the most recently saved.
+            previous = self._entries.pop(key, None)
+            if ttl <= 0 or (existing and (previous is None or previous[0] <= now)):
+                return False
             if len(self._entries) >= self.max_entries:
                 self._make_room(now)
             self._entries[key] = (expires, data)
             self._next_expiry = min(self._next_expiry, expires)
+            return True
 
     async def delete(self, key: str) -> None:
         """Forget ``key`` (no error when absent)."""

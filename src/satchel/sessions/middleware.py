@@ -167,7 +167,8 @@ class SessionMiddleware:
         data = session._commit()
         failed = response.status_code >= 500
         if failed and not session._destroyed:
-            _vary_by_cookie(response, session.accessed)
+            if session.accessed:
+                response.headers.add_vary("Cookie")
             return
         if session._stale_id is not None:
             await self._backend.delete(session._stale_id)
@@ -177,7 +178,8 @@ class SessionMiddleware:
             await self._end(request, response, session)
         elif session.modified or self._activity_due(session, now):
             await self._save(request, response, session, data, now, ttl)
-        _vary_by_cookie(response, session.accessed)
+        if session.accessed:
+            response.headers.add_vary("Cookie")
 
     def _time_left(self, session: Session, now: float) -> int:
         limits = [
@@ -203,7 +205,7 @@ class SessionMiddleware:
             await self._backend.delete(session._id)
         if self.cookie_name in request.cookies:
             response.delete_cookie(self.cookie_name, path=self.path, secure=self.secure)
-            _vary_by_cookie(response, True)
+            response.headers.add_vary("Cookie")
 
     async def _save(
         self,
@@ -214,11 +216,18 @@ class SessionMiddleware:
         now: float,
         ttl: int,
     ) -> None:
+        # A session that came with the request is saved only while it still exists.
+        existing = session._id is not None
         if session._id is None:
             session._id = new_session_id()
         session.last_seen = now
         record = Record(session._id, data, int(session.created_at), int(now))
-        value = await self._backend.save(record, ttl, self._signer_for(request))
+        signer = self._signer_for(request)
+        value = await self._backend.save(record, ttl, signer, existing=existing)
+        if value is None:
+            # Ended meanwhile by a concurrent logout or login: its changes are dropped,
+            # and the client's cookie, maybe already replaced, is left alone.
+            return
         response.set_cookie(
             self.cookie_name,
             value,
@@ -228,7 +237,7 @@ class SessionMiddleware:
             httponly=self.http_only,
             samesite=self.same_site,
         )
-        _vary_by_cookie(response, True)
+        response.headers.add_vary("Cookie")
         if "cache-control" not in response.headers:
             # A shared cache may store a response despite its Set-Cookie (RFC 9111),
             # and would hand this client's session to everyone.
@@ -243,17 +252,3 @@ class SessionMiddleware:
 
     def __repr__(self) -> str:
         return f"<SessionMiddleware {self.cookie_name!r}>"
-
-
-def _vary_by_cookie(response: Response, varies: bool) -> None:
-    """Add ``Cookie`` to the response's ``Vary`` header (once)."""
-    if not varies:
-        return
-    headers = response.headers
-    current = headers.get("vary")
-    if current is None:
-        headers["vary"] = "Cookie"
-        return
-    names = {name.strip().lower() for name in current.split(",")}
-    if "cookie" not in names and "*" not in names:
-        headers["vary"] = f"{current}, Cookie"

@@ -13,7 +13,6 @@ request then fails with a server error rather than running without its session.
 
 from __future__ import annotations
 
-import re
 from typing import cast
 
 from satchel.errors import MissingDependencyError
@@ -23,16 +22,10 @@ try:
 except ImportError as exc:
     raise MissingDependencyError("redis", "redis") from exc
 
-__all__ = ["DEFAULT_URL", "RedisStore"]
+from satchel.redisclient import DEFAULT_URL, redis_client
+from satchel.sessions.store import check_session_key
 
-#: Where ``RedisStore()`` connects when given neither ``url`` nor ``client``.
-DEFAULT_URL = "redis://127.0.0.1:6379/0"
-# The session layer's ids are URL-safe base64 (``secrets.token_urlsafe``); anything else
-# is a bug or an attack, and could reach other keys (``*`` in a pattern, another prefix).
-_KEY = re.compile(r"[A-Za-z0-9_-]{1,128}")
-# A Redis that stops answering, or a pool with no free connection, must not hold
-# requests forever. Options in the URL win (``?max_connections=100&timeout=2``).
-_TIMEOUT_S = 5.0
+__all__ = ["DEFAULT_URL", "RedisStore"]
 
 
 class RedisStore:
@@ -75,40 +68,33 @@ class RedisStore:
     def _redis(self) -> aioredis.Redis:
         if self._client is None:
             assert self.url is not None  # set whenever the store owns its client
-            # A blocking pool makes a burst of requests wait for a free connection,
-            # where the default pool fails the request past ``max_connections``.
-            pool = aioredis.BlockingConnectionPool.from_url(
-                self.url,
-                timeout=_TIMEOUT_S,
-                socket_timeout=_TIMEOUT_S,
-                socket_connect_timeout=_TIMEOUT_S,
-            )
-            self._client = aioredis.Redis.from_pool(pool)
+            self._client = redis_client(self.url)
         return self._client
 
     def _name(self, key: str) -> str:
-        if not _KEY.fullmatch(key):
-            # The key itself stays out of the message: it is a credential.
-            raise ValueError("a session key is 1 to 128 characters of A-Z, a-z, 0-9, '-' or '_'")
-        return self.prefix + key
+        return self.prefix + check_session_key(key)
 
     async def load(self, key: str) -> bytes | None:
         """The data saved under ``key``, or None when absent or expired."""
         data = await self._redis().get(self._name(key))
         return cast("bytes | None", data)  # not str: responses are never decoded (see __init__)
 
-    async def save(self, key: str, data: bytes, ttl: int) -> None:
+    async def save(self, key: str, data: bytes, ttl: int, *, existing: bool = False) -> bool:
         """Save ``data`` under ``key``, replacing it; Redis drops it after ``ttl`` seconds.
 
+        With ``existing=True``, only if ``key`` is still there (``SET ... XX``, atomic).
         A ``ttl`` under one second keeps nothing: ``key`` is forgotten, as in ``MemoryStore``.
+
+        Returns:
+            Whether ``data`` was saved.
 
         Raises:
             ValueError: ``key`` is not a session id.
         """
         if ttl < 1:
             await self.delete(key)
-            return
-        await self._redis().set(self._name(key), data, ex=ttl)
+            return False
+        return bool(await self._redis().set(self._name(key), data, ex=ttl, xx=existing))
 
     async def delete(self, key: str) -> None:
         """Forget ``key`` (no error when absent)."""
