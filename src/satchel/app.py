@@ -15,14 +15,14 @@ from urllib.parse import quote
 from satchel.asgi import ASGIApp, serve_asgi
 from satchel.converters import CONVERTER_FOR_TYPE, Converter, default_converters
 from satchel.csrf import CSRFProtection, set_csrf_cookie
+from satchel.errorhandlers import debug_response, find_error_handler, run_error_handler
 from satchel.errorpages import (
     http_error_response,
     new_request_id,
     server_error_response,
-    wants_html,
 )
 from satchel.errors import BadRequest, ConfigurationError, HTTPError, MethodNotAllowed, NotFound
-from satchel.handlers import CompiledHandler, Endpoint, compile_handler, handler_hints, to_response
+from satchel.handlers import CompiledHandler, Endpoint, compile_handler, handler_hints
 from satchel.hosts import AllowedHosts
 from satchel.injection import DependencyOverrides, Injector
 from satchel.limits import FormLimits
@@ -30,7 +30,7 @@ from satchel.middleware import CallNext, Middleware, build_chain
 from satchel.params import Dependency
 from satchel.proxies import ProxyTrust
 from satchel.requests import ClientDisconnected, Request, RequestConfig
-from satchel.responses import PlainTextResponse, RedirectResponse, Response
+from satchel.responses import RedirectResponse, Response
 from satchel.routers import ErrorHandler, ErrorKey, RouteDoc, Router, RouteSpec
 from satchel.routing import Param, RouteTable, parse_path
 from satchel.rsgi import RSGIServer
@@ -42,7 +42,6 @@ from satchel.securityheaders import (
     with_route_headers,
 )
 from satchel.settings import Settings
-from satchel.threads import run_in_thread
 from satchel.typeforms import split_annotated
 
 if TYPE_CHECKING:
@@ -582,10 +581,10 @@ class App(Router, Generic[StateT]):
         handlers: Mapping[ErrorKey, ErrorHandler] | None = None,
     ) -> Response:
         """Turn ``exc`` into a response with ``handlers`` (default: the app's)."""
-        handler = _find_handler(self.error_handlers if handlers is None else handlers, exc)
+        handler = find_error_handler(self.error_handlers if handlers is None else handlers, exc)
         if handler is not None:
             try:
-                return await _run_error_handler(handler, request, exc)
+                return await run_error_handler(handler, request, exc)
             except Exception as handler_exc:
                 return self._server_error(request, handler_exc)
         if isinstance(exc, HTTPError):
@@ -604,7 +603,7 @@ class App(Router, Generic[StateT]):
             exc_info=exc,
         )
         if self.debug:
-            return _debug_response(request, exc, request_id)
+            return debug_response(request, exc, request_id)
         return server_error_response(request, request_id)
 
     def response_headers(self, request: Request, response: Response) -> list[tuple[str, str]]:
@@ -730,22 +729,6 @@ def _not_allowed_endpoint(allowed: tuple[str, ...]) -> Endpoint:
     return not_allowed
 
 
-def _find_handler(handlers: Mapping[ErrorKey, ErrorHandler], exc: Exception) -> ErrorHandler | None:
-    if not handlers:
-        return None
-    keys: tuple[ErrorKey, ...] = type(exc).__mro__
-    if isinstance(exc, HTTPError):
-        # A status handler (404) ranks just above HTTPError: a handler for a
-        # subclass is more specific, one for HTTPError or Exception less.
-        cut = keys.index(HTTPError)
-        keys = (*keys[:cut], exc.status_code, *keys[cut:])
-    for key in keys:
-        handler = handlers.get(key)
-        if handler is not None:
-            return handler
-    return None
-
-
 def _local_redirect_target(path: str, query: str) -> str | None:
     """Quote ``path`` for a same-site Location, or None if a browser could read it as a host."""
     location = quote(path, safe="/:@!$&'()*+,;=-._~")
@@ -754,50 +737,6 @@ def _local_redirect_target(path: str, query: str) -> str | None:
     if query:
         location += "?" + quote(query, safe="/:@!$&'()*+,;=-._~?%")
     return location
-
-
-def _debug_response(request: Request, exc: Exception, request_id: str) -> Response:
-    # Imported here: the debug page is only needed in debug mode, after an error.
-    from satchel.debug_page import render_debug_page, render_debug_text
-
-    headers = [("cache-control", "no-store"), ("x-request-id", request_id)]
-    if not wants_html(request):
-        text = render_debug_text(
-            exc, method=request.method, url=request.path, request_id=request_id
-        )
-        return PlainTextResponse(text, 500, headers)
-    nonce = os.urandom(16).hex()
-    page = render_debug_page(
-        exc,
-        method=request.method,
-        url=request.path + ("?" + request.query_string if request.query_string else ""),
-        headers=request.headers.multi_items(),
-        request_id=request_id,
-        nonce=nonce,
-    )
-    csp = f"default-src 'none'; style-src 'nonce-{nonce}'; base-uri 'none'; frame-ancestors 'none'"
-    headers.append(("content-security-policy", csp))
-    return Response(page, 500, headers, media_type="text/html; charset=utf-8")
-
-
-async def _run_error_handler(handler: ErrorHandler, request: Request, exc: Exception) -> Response:
-    # Sync handlers run in a worker thread, like sync route handlers: they may block.
-    if inspect.iscoroutinefunction(handler):
-        result = await handler(request, exc)
-    else:
-        result = await _maybe_await(await run_in_thread(handler, request, exc))
-    if not isinstance(exc, HTTPError):
-        return to_response(result, 500)
-    response = to_response(result, exc.status_code)
-    if exc.headers and not isinstance(result, Response):
-        # A handler returning plain data keeps the error's Allow, WWW-Authenticate, ...
-        present = {name for name, _ in response.header_list}
-        response.header_list.extend(
-            (name.lower(), value)
-            for name, value in exc.headers.items()
-            if name.lower() not in present
-        )
-    return response
 
 
 async def _maybe_await(value: Any) -> Any:
