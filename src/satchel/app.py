@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from satchel.asgi import ASGIApp, serve_asgi
 from satchel.converters import CONVERTER_FOR_TYPE, Converter, default_converters
-from satchel.csrf import CSRFProtection, set_csrf_cookie
+from satchel.csrf import SAFE_METHODS, CSRFProtection, set_csrf_cookie
 from satchel.errorhandlers import debug_response, find_error_handler, run_error_handler
 from satchel.errorpages import (
     http_error_response,
@@ -420,10 +420,10 @@ class App(Router, Generic[StateT]):
             )
         )
         endpoint = compiled.endpoint
-        if self.csrf is not None and spec.csrf:
+        if self.csrf is not None and spec.csrf and not SAFE_METHODS.issuperset(spec.methods):
             # Inside the router's middleware and error handlers, before dependencies and
             # body parsing: a forged request reaches no provider, a refusal gets the
-            # router's 403 handler.
+            # router's 403 handler. Routes of safe methods only (GET) need no wrapper.
             endpoint = self.csrf.wrap(endpoint)
         wrap = self._router_wrapper(middleware, handlers)
         if wrap is not None:

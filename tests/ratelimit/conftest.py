@@ -6,45 +6,23 @@ a Redis those tests skip, unless ``CI`` is set: there they fail.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import pytest
-import redis
-import redis.exceptions
 
 from satchel.ratelimit import MemoryStore, RateLimitStore
 from satchel.ratelimit.redis import RedisStore
-
-REDIS_URL = os.environ.get("SATCHEL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+from tests.services import REDIS_URL, redis_keys_under_fresh_prefix
 
 #: Opens a store on the running event loop and closes it on leaving.
 StoreFactory = Callable[[], AbstractAsyncContextManager[RateLimitStore]]
 
 
-def require_redis() -> None:
-    try:
-        with redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2) as client:
-            client.ping()
-    except redis.exceptions.ConnectionError:
-        message = f"Redis is not running at {REDIS_URL} (scripts/services starts it)"
-        if os.environ.get("CI", "").lower() not in {"", "0", "false", "no"}:
-            pytest.fail(f"{message}; Redis tests must run in CI", pytrace=False)
-        pytest.skip(f"{message}; set CI=1 to make this a failure")
-
-
 @pytest.fixture
 def redis_prefix() -> Iterator[str]:
     """A prefix no other test run uses; every key under it is deleted afterwards."""
-    require_redis()
-    prefix = f"satchel:test:ratelimit:{uuid.uuid4().hex}:"
-    yield prefix
-    with redis.Redis.from_url(REDIS_URL) as client:
-        leftovers = list(client.scan_iter(match=f"{prefix}*"))
-        if leftovers:
-            client.delete(*leftovers)
+    yield from redis_keys_under_fresh_prefix("ratelimit")
 
 
 @pytest.fixture(params=["memory", "redis"])

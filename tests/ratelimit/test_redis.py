@@ -25,8 +25,8 @@ from satchel.errors import MissingDependencyError
 from satchel.ratelimit import RateLimit
 from satchel.ratelimit.redis import DEFAULT_URL, RedisStore
 from satchel.testing import AsyncTestClient
-from tests.ratelimit.conftest import REDIS_URL
 from tests.ratelimit.test_store import Clock
+from tests.services import REDIS_URL
 
 
 def keys_under(prefix: str) -> dict[str, int]:

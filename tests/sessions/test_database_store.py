@@ -26,10 +26,8 @@ import satchel.sessions
 from satchel.errors import ConfigurationError, MissingDependencyError
 from satchel.sessions.database import DatabaseStore
 from satchel.sessions.store import SessionStore
+from tests.services import POSTGRES_URL, require_service
 
-POSTGRES_URL = os.environ.get(
-    "SATCHEL_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-)
 KEY = "uYx3m8QmJv0c5_0ZlJ6s-4N8r9kq1dWZs2a7Xb3cVtE"  # like secrets.token_urlsafe(32)
 # Generous: only a machine that stalls this long makes an expiry test fail.
 EXPIRY_BOUND_S = 30.0
@@ -37,23 +35,12 @@ EXPIRY_BOUND_S = 30.0
 Body = Callable[[DatabaseStore], Awaitable[None]]
 
 
-def _require_postgres() -> None:
-    url = sa.make_url(POSTGRES_URL)
-    try:
-        socket.create_connection((url.host or "127.0.0.1", url.port or 5432), timeout=2).close()
-    except OSError:
-        message = f"PostgreSQL is not running at {url.host}:{url.port} (scripts/services starts it)"
-        if os.environ.get("CI", "").lower() not in {"", "0", "false", "no"}:
-            pytest.fail(f"{message}; PostgreSQL tests must run in CI", pytrace=False)
-        pytest.skip(f"{message}; set CI=1 to make this a failure")
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The URL of each database the store supports."""
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'sessions.db'}"
-    _require_postgres()
+    require_service("PostgreSQL", POSTGRES_URL, 5432)
     return POSTGRES_URL
 
 

@@ -12,7 +12,6 @@ import os
 import socket
 import subprocess
 import sys
-import uuid
 from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
@@ -24,33 +23,17 @@ import satchel.sessions
 from satchel.errors import MissingDependencyError
 from satchel.sessions.redis import RedisStore
 from satchel.sessions.store import SessionStore
+from tests.services import REDIS_URL, redis_keys_under_fresh_prefix
 
-REDIS_URL = os.environ.get("SATCHEL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 KEY = "uYx3m8QmJv0c5_0ZlJ6s-4N8r9kq1dWZs2a7Xb3cVtE"  # like secrets.token_urlsafe(32)
 # Generous: only a machine that stalls this long makes an expiry test fail.
 EXPIRY_BOUND_S = 30.0
 
 
-def _require_redis() -> None:
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.exceptions.ConnectionError:
-        message = f"Redis is not running at {REDIS_URL} (scripts/services starts it)"
-        if os.environ.get("CI", "").lower() not in {"", "0", "false", "no"}:
-            pytest.fail(f"{message}; Redis tests must run in CI", pytrace=False)
-        pytest.skip(f"{message}; set CI=1 to make this a failure")
-
-
 @pytest.fixture
 def prefix() -> Iterator[str]:
     """A prefix no other test run uses; every key under it is deleted afterwards."""
-    _require_redis()
-    prefix = f"satchel:test:{uuid.uuid4().hex}:"
-    yield prefix
-    with redis.Redis.from_url(REDIS_URL) as client:
-        leftovers = list(client.scan_iter(match=f"{prefix}*"))
-        if leftovers:
-            client.delete(*leftovers)
+    yield from redis_keys_under_fresh_prefix("sessions")
 
 
 def run(prefix: str, body: Callable[[RedisStore], Awaitable[object]]) -> None:
