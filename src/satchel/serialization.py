@@ -91,7 +91,7 @@ def serializer_for(annotation: Any, status_code: int, where: str) -> Serializer:
         raise ConfigurationError(
             f"{where}: the return annotation {annotation!r} cannot be serialized: {exc}"
         ) from None
-    exact = split_annotated(tp)[0] if isinstance(split_annotated(tp)[0], type) else None
+    exact = _direct_type(tp)
     nested = _nested_models(tp)
     encode = msgspec.json.Encoder().encode
 
@@ -129,6 +129,26 @@ def _naming(dump: Callable[[Any], bytes], where: str, annotation: Any) -> Callab
             ) from None
 
     return named
+
+
+def _direct_type(tp: Any) -> type | None:
+    """The type whose values are encoded without conversion: the declared class itself,
+    or the container of a model-free annotation (``dict[str, int]``), where converting
+    could only re-check types, never drop an undeclared field."""
+    bare = split_annotated(tp)[0]
+    if isinstance(bare, type):
+        return bare
+    origin = typing.get_origin(bare)
+    if origin in (dict, list, tuple, set, frozenset) and not _contains_models(bare):
+        return typing.cast(type, origin)
+    return None
+
+
+def _contains_models(tp: Any) -> bool:
+    bare = split_annotated(tp)[0]
+    if model_fields(bare) is not None:
+        return True
+    return any(_contains_models(arg) for arg in typing.get_args(bare) if arg is not ...)
 
 
 def _nested_models(tp: Any) -> tuple[type, ...]:
