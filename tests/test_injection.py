@@ -13,6 +13,7 @@ import pytest
 from satchel import (
     App,
     ConfigurationError,
+    Conflict,
     Depends,
     Header,
     Path,
@@ -115,7 +116,7 @@ def test_every_kind_of_provider(events: list[str]) -> None:
     ]
 
 
-def test_teardown_runs_after_the_response_is_sent(events: list[str]) -> None:
+def test_teardown_runs_once_the_body_is_complete_before_it_is_sent(events: list[str]) -> None:
     app = make_app()
     gen = tracked(events, "gen")
 
@@ -125,7 +126,8 @@ def test_teardown_runs_after_the_response_is_sent(events: list[str]) -> None:
 
     record_sending(app, events)
     assert call_asgi(app).status == 200
-    assert events == ["gen setup", "response sent", "gen teardown"]
+    # Before sending, so that a failing teardown (a refused commit) can still answer.
+    assert events == ["gen setup", "gen teardown", "response sent"]
 
 
 def test_streaming_teardown_waits_for_the_end_of_the_stream(events: list[str]) -> None:
@@ -195,7 +197,7 @@ def test_invalid_input_calls_no_provider(events: list[str]) -> None:
     assert events == []
 
 
-def test_a_teardown_error_is_logged_and_the_others_still_run(
+def test_a_teardown_error_answers_the_request_and_the_others_still_run(
     events: list[str], caplog: pytest.LogCaptureFixture
 ) -> None:
     app = make_app()
@@ -205,13 +207,43 @@ def test_a_teardown_error_is_logged_and_the_others_still_run(
         yield "x"
         raise RuntimeError("teardown failed")
 
+    def refusing() -> Iterator[str]:
+        yield "y"
+        raise Conflict("Duplicate slug")  # what a refused commit becomes
+
     @app.get("/")
     async def handler(a: str = Depends(gen), b: str = Depends(broken)) -> str:
         return a + b
 
+    @app.get("/refused")
+    async def refused(a: str = Depends(gen), b: str = Depends(refusing)) -> str:
+        return a + b
+
     with TestClient(app) as client:
-        assert client.get("/").text == "genx"
-    assert events == ["gen setup", "gen teardown"]
+        assert client.get("/").status_code == 500  # the body was never sent as a success
+        assert client.get("/refused").status_code == 409
+    assert events == ["gen setup", "gen teardown", "gen setup", "gen teardown"]
+    assert any("teardown failed" in str(r.exc_info) for r in caplog.records)
+
+
+def test_a_teardown_error_after_a_stream_is_logged(
+    events: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    app = make_app()
+
+    def broken() -> Iterator[str]:
+        yield "x"
+        raise RuntimeError("teardown failed")
+
+    @app.get("/")
+    async def handler(b: str = Depends(broken)) -> StreamingResponse:
+        async def chunks() -> AsyncIterator[bytes]:
+            yield b.encode()
+
+        return StreamingResponse(chunks())
+
+    with TestClient(app) as client:
+        assert client.get("/").text == "x"  # sent already: the error can only be logged
     assert any("teardown failed" in str(r.exc_info) for r in caplog.records)
 
 

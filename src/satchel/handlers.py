@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any
 
 from satchel.errors import ConfigurationError
-from satchel.injection import Injector, Plan, close_exits, resolve
+from satchel.injection import Injector, Plan, close_exits, finish_exits, resolve
 from satchel.params import Dependency
 from satchel.requests import Request
 from satchel.responses import Response
@@ -171,7 +171,13 @@ def _planned_endpoint(
         except BaseException as exc:
             await close_exits(exits, exc)
             raise
-        request.add_cleanup(partial(close_exits, exits, None))
+        if response.body_kind == "bytes":
+            # The body is complete: finish the providers before it is sent, so a failing
+            # teardown (a commit the database refuses) answers this request as its error.
+            await finish_exits(exits)
+        else:
+            # A stream or a file may still use them while it is sent.
+            request.add_cleanup(partial(close_exits, exits, None))
         return response
 
     return run

@@ -5,8 +5,9 @@ input, the providers in call order (a provider asked for twice is called once),
 and the handler's arguments. A request then only fills slots: it reads the
 inputs, reports every invalid one at once (422), and calls the providers.
 
-Generator providers are torn down in reverse order: after the response is sent,
-or at once with the exception thrown in when something fails. App-scoped
+Generator providers are torn down in reverse order: once the response is built
+(after the last chunk of a stream), or at once with the exception thrown in when
+something fails. App-scoped
 providers run once and are torn down when the app shuts down.
 """
 
@@ -191,16 +192,16 @@ class Injector:
         """Call ``func`` with its ``Depends`` parameters resolved, outside any request.
 
         Parameters without a marker are taken from ``given`` (or keep their
-        defaults); generator providers are torn down when the call returns.
-        This is how CLI commands and background jobs share the app's providers
-        (and its overrides).
+        defaults); generator providers are torn down when the call returns, and
+        an error in a teardown (a refused commit) is raised. This is how CLI
+        commands and background jobs share the app's providers (and overrides).
         """
         plan = self._plan_for_call(func, role="function")
         if plan.signature.kind in ("generator", "asyncgen"):
             raise ConfigurationError(f"{plan.signature.where} must not be a generator")
         exits: list[Any] = []
         value, _ = await self._call_plan(plan, exits, given)
-        await close_exits(exits, None)
+        await finish_exits(exits)
         return value
 
     async def _call_plan(
@@ -589,6 +590,23 @@ async def close_exits(exits: list[Any], exc: BaseException | None) -> None:
             logger.error("Error tearing down dependency %r", gen, exc_info=error)
     if interrupted is not None:
         raise interrupted
+
+
+async def finish_exits(exits: list[Any]) -> None:
+    """Finish generator providers after success, newest first, and raise what a teardown raised.
+
+    Used while the outcome can still change: a teardown that fails (a commit the
+    database refuses) becomes the request's error instead of a log line. Every
+    teardown still runs; the first error is raised once all have.
+    """
+    first: BaseException | None = None
+    for gen in reversed(exits):
+        try:
+            await _finish(gen, None)
+        except BaseException as error:
+            first = first or error
+    if first is not None:
+        raise first
 
 
 @dataclass(frozen=True, slots=True)

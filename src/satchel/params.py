@@ -161,8 +161,9 @@ def Depends(
 
     Args:
         provider: A sync or async function, or a sync or async generator whose
-            code after ``yield`` runs once the response is sent (the exception is
-            thrown into it instead when the handler fails). Its own parameters
+            code after ``yield`` runs once the response is built, before it is sent
+            (after the last chunk of a stream), so an error there answers the request;
+            the exception is thrown into it instead when the handler fails. Its own parameters
             are resolved like a handler's: query, headers, other dependencies.
             ``None`` uses the parameter's annotation (a class) as the provider.
         use_cache: Call the provider once per request however many parameters
