@@ -13,10 +13,19 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
-__all__ = ["BROWSER_TIMEOUT_S", "CHROMIUM_FLAGS", "dump_dom", "find_chromium", "screenshot"]
+__all__ = [
+    "BROWSER_TIMEOUT_S",
+    "CHROMIUM_FLAGS",
+    "dump_dom",
+    "find_chromium",
+    "require_chromium",
+    "screenshot",
+    "skip_or_fail",
+]
 
 BROWSER_TIMEOUT_S = 60
 CHROMIUM_FLAGS = (
@@ -42,18 +51,23 @@ def find_chromium() -> str | None:
     return None
 
 
-def _require_chromium() -> str:
-    binary = find_chromium()
-    if binary is not None:
-        return binary
-    message = "Chromium is not installed (apt-get install -y chromium)"
+def skip_or_fail(message: str) -> NoReturn:
+    """Skip the calling test because of ``message``; fail it instead when ``CI`` is set."""
     if os.environ.get("CI", "").lower() not in {"", "0", "false", "no"}:
         pytest.fail(f"{message}; browser tests must run in CI", pytrace=False)
     pytest.skip(f"{message}; set CI=1 to make this a failure")
 
 
+def require_chromium() -> str:
+    """Return the Chromium executable, or skip (in CI: fail) the calling test."""
+    binary = find_chromium()
+    if binary is None:
+        skip_or_fail("Chromium is not installed (apt-get install -y chromium)")
+    return binary
+
+
 def _run_chromium(*args: str) -> str:
-    binary = _require_chromium()
+    binary = require_chromium()
     with tempfile.TemporaryDirectory(prefix="satchel-chromium-") as profile:
         completed = subprocess.run(
             [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],

@@ -210,3 +210,26 @@ def open_files_under(directory: Path) -> list[str]:
         if target.startswith(str(directory)):
             found.append(target)
     return found
+
+
+def importable_module(source: str, folder: Path, monkeypatch: Any, prefix: str) -> Iterable[str]:
+    """Write ``source`` as a uniquely named module in ``folder``; yield its name.
+
+    The body of a CLI test fixture (``yield from importable_module(...)``): ``folder``
+    becomes the working directory and heads a copy of ``sys.path``, ``SATCHEL_APP`` is
+    unset (``monkeypatch`` undoes both), and the module is forgotten afterwards.
+    """
+    import sys
+    import textwrap
+    import uuid
+
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    (folder / f"{name}.py").write_text(textwrap.dedent(source))
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.syspath_prepend(folder)
+    monkeypatch.chdir(folder)
+    monkeypatch.delenv("SATCHEL_APP", raising=False)
+    try:
+        yield name
+    finally:
+        sys.modules.pop(name, None)

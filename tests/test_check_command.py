@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import textwrap
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +9,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from satchel.commands.check import check_command
+from tests.support import importable_module
 
 APP_SOURCE = """
 from satchel import App, Settings
@@ -37,16 +35,7 @@ not_an_app = object()
 
 @pytest.fixture
 def module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    name = f"satchel_check_app_{uuid.uuid4().hex[:8]}"
-    (tmp_path / f"{name}.py").write_text(textwrap.dedent(APP_SOURCE))
-    monkeypatch.setattr(sys, "path", list(sys.path))
-    monkeypatch.syspath_prepend(tmp_path)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("SATCHEL_APP", raising=False)
-    try:
-        yield name
-    finally:
-        sys.modules.pop(name, None)
+    yield from importable_module(APP_SOURCE, tmp_path, monkeypatch, "satchel_check_app")
 
 
 def invoke(*args: str, env: dict[str, str] | None = None) -> Result:

@@ -18,12 +18,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 import pytest
 
-from tests.browser import BROWSER_TIMEOUT_S, CHROMIUM_FLAGS, find_chromium
+from tests.browser import BROWSER_TIMEOUT_S, CHROMIUM_FLAGS, require_chromium, skip_or_fail
 from tests.servers import STOP_TIMEOUT_S, free_port
 
 __all__ = ["WAIT_TIMEOUT_S", "WebDriver", "WebDriverError", "chromium_session", "find_chromedriver"]
@@ -48,12 +48,6 @@ class WebDriverError(Exception):
 def find_chromedriver() -> str | None:
     """Return chromedriver: ``$CHROMEDRIVER`` if set, else the one on PATH."""
     return shutil.which(os.environ.get("CHROMEDRIVER") or "chromedriver")
-
-
-def _skip_or_fail(message: str) -> NoReturn:
-    if os.environ.get("CI", "").lower() not in {"", "0", "false", "no"}:
-        pytest.fail(f"{message}; browser tests must run in CI", pytrace=False)
-    pytest.skip(f"{message}; set CI=1 to make this a failure")
 
 
 class WebDriver:
@@ -179,10 +173,8 @@ def chromium_session(*, width: int = 1280, height: int = 1600) -> Iterator[WebDr
     """Headless Chromium driven through chromedriver, in a fresh profile; yield the session."""
     driver = find_chromedriver()
     if driver is None:
-        _skip_or_fail("chromedriver is not installed (apt-get install -y chromium-driver)")
-    binary = find_chromium()
-    if binary is None:
-        _skip_or_fail("Chromium is not installed (apt-get install -y chromium)")
+        skip_or_fail("chromedriver is not installed (apt-get install -y chromium-driver)")
+    binary = require_chromium()
     port = free_port()
     with (
         tempfile.TemporaryDirectory(prefix="satchel-webdriver-") as workspace,

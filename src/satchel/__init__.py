@@ -10,7 +10,6 @@ imports only the core: no database, template or cache library.
 ...     return "Hello, World!"
 """
 
-import importlib as _importlib
 import typing as _typing
 
 from satchel.app import App, State
@@ -31,6 +30,7 @@ from satchel.errors import (
     UnsupportedMediaType,
 )
 from satchel.injection import DependencyOverrides
+from satchel.lazyexports import lazy_exports as _lazy_exports
 from satchel.middleware import CallNext, Middleware
 from satchel.params import Body, Cookie, Depends, File, Form, Header, Path, Query
 from satchel.requests import Request
@@ -70,14 +70,7 @@ _LAZY = {
 
 
 if not _typing.TYPE_CHECKING:  # hidden from type checkers: a typo stays a typing error
-
-    def __getattr__(name: str) -> object:
-        module = _LAZY.get(name)
-        if module is None:
-            raise AttributeError(f"module 'satchel' has no attribute {name!r}")
-        value = getattr(_importlib.import_module(module), name)
-        globals()[name] = value
-        return value
+    __getattr__ = _lazy_exports(__name__, globals(), _LAZY)
 
 
 __version__ = "0.1.0.dev0"

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any, cast
 
 from satchel.accesslog import log_access
-from satchel.asgibody import BODY_DROPPED, FINISHED, READING, Receive, Send
+from satchel.asgibody import BODY_DROPPED, FINISHED, READING, Message, Receive, Send
 from satchel.errors import BadRequest, PayloadTooLarge
 from satchel.paths import path_or_error
 from satchel.requests import ClientDisconnected, Request, check_length
@@ -56,12 +56,7 @@ class ASGIRequest(Request):
         try:
             while True:
                 message = await receive()
-                kind = message["type"]
-                if kind == "http.disconnect":
-                    raise ClientDisconnected()
-                if kind == BODY_DROPPED:
-                    raise PayloadTooLarge("The unread body was too large to keep")
-                yield message.get("body", b"")
+                yield _body_chunk(message)
                 if not message.get("more_body", False):
                     return
         finally:
@@ -94,10 +89,7 @@ class ASGIRequest(Request):
         try:
             while True:
                 message = await receive()
-                kind = message["type"]
-                if kind == "http.disconnect":
-                    raise ClientDisconnected()
-                chunk = message.get("body", b"")
+                chunk = _body_chunk(message)
                 size += len(chunk)
                 if size > limit:
                     raise PayloadTooLarge(f"Body larger than {limit} bytes")
@@ -121,6 +113,17 @@ class ASGIRequest(Request):
     @property
     def http_version(self) -> str:
         return str(self._scope.get("http_version", "1.1"))
+
+
+def _body_chunk(message: Message) -> bytes:
+    """The body in a ``receive()`` message; raise if the client left or the body was dropped."""
+    kind = message["type"]
+    if kind == "http.disconnect":
+        raise ClientDisconnected()
+    if kind == BODY_DROPPED:
+        raise PayloadTooLarge("The unread body was too large to keep")
+    body: bytes = message.get("body", b"")
+    return body
 
 
 def serve_asgi(app: App[Any]) -> ASGIApp:

@@ -312,9 +312,10 @@ def cors(app: App[Any]) -> Iterator[Finding]:
 def session_cookie(app: App[Any]) -> Iterator[Finding]:
     """The session cookie must be Secure and HttpOnly, and not SameSite=None."""
     for middleware in _session_middleware(app):
-        secure = _cookie_option(middleware, "secure")
-        httponly = _cookie_option(middleware, "httponly", "http_only")
-        samesite = _cookie_option(middleware, "samesite", "same_site")
+        # Read with getattr: an option another implementation lacks is not inspected.
+        secure = getattr(middleware, "secure", None)
+        http_only = getattr(middleware, "http_only", None)
+        same_site = getattr(middleware, "same_site", None)
         if secure is False:
             yield Finding(
                 "security.W014",
@@ -322,19 +323,19 @@ def session_cookie(app: App[Any]) -> Iterator[Finding]:
                 "where anyone on the network can read it and take over the session.",
                 "Remove secure=False from SessionMiddleware.",
             )
-        if httponly is False:
+        if http_only is False:
             yield Finding(
                 "security.W015",
                 "The session cookie is not HttpOnly: any script injected into a page "
                 "can read it and take over the session.",
-                "Remove httponly=False from SessionMiddleware.",
+                "Remove http_only=False from SessionMiddleware.",
             )
-        if isinstance(samesite, str) and samesite.lower() == "none":
+        if isinstance(same_site, str) and same_site.lower() == "none":
             yield Finding(
                 "security.W016",
                 "The session cookie is SameSite=None: browsers send it with requests "
                 "from other sites, which helps cross-site request forgery.",
-                'Use samesite="lax" (the default) or "strict" in SessionMiddleware.',
+                'Use same_site="lax" (the default) or "strict" in SessionMiddleware.',
             )
 
 
@@ -352,20 +353,6 @@ def _session_middleware(app: App[Any]) -> Iterator[object]:
             owner = getattr(layer, "__self__", layer)
             if type(owner).__name__ == "SessionMiddleware":
                 yield owner
-
-
-def _cookie_option(middleware: object, *names: str) -> Any:
-    """A cookie option of the session middleware, on itself or its cookie settings.
-
-    Returns None when the option is not found: the check then stays silent rather
-    than guess.
-    """
-    for holder in (middleware, getattr(middleware, "cookie", None)):
-        for name in names:
-            value = getattr(holder, name, None)
-            if value is not None:
-                return value
-    return None
 
 
 @register(deploy=True)

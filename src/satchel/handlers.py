@@ -157,7 +157,7 @@ def _planned_endpoint(
         graph = plan.graph  # replaced when dependency overrides change
         exits: list[Any] | None = [] if graph.tears_down else None
         values = await resolve(graph, request, exits, {}, injector)
-        kwargs = {name: values[slot] for name, slot in graph.target_args}
+        kwargs = graph.kwargs(values)
         if not exits:
             result = await handler(**kwargs) if is_async else await run_in_thread(handler, **kwargs)
             return serialize(result)

@@ -72,8 +72,23 @@ class Graph:
     inputs: tuple[Input, ...]
     #: Whether a call can leave generator providers to close.
     tears_down: bool
-    #: How many extractors and steps (route dependencies) run before the body is read.
-    early: tuple[int, int] = (0, 0)
+    #: For a route that reads a body and has route dependencies reading none: what runs
+    #: before the body is read and what after (None: everything runs after).
+    split: _Split | None = None
+
+    def kwargs(self, values: list[Any]) -> dict[str, Any]:
+        """The target's keyword arguments, from the filled slots."""
+        return {name: values[slot] for name, slot in self.target_args}
+
+
+@dataclass(frozen=True, slots=True)
+class _Split:
+    """A graph's extractors and steps cut where the body is read, once at startup."""
+
+    early_extractors: tuple[tuple[int, Extractor], ...]
+    early_steps: tuple[_Step, ...]
+    extractors: tuple[tuple[int, Extractor], ...]
+    steps: tuple[_Step, ...]
 
 
 class Injector:
@@ -209,8 +224,11 @@ class Injector:
     ) -> tuple[Any, Any]:
         """Resolve ``plan`` and call its function; what was opened is torn down if either fails."""
         try:
-            values = await resolve(plan.graph, None, exits, given, self)
-            return await _call(plan.signature.func, plan.signature.kind, False, plan.kwargs(values))
+            graph = plan.graph
+            values = await resolve(graph, None, exits, given, self)
+            return await _call(
+                plan.signature.func, plan.signature.kind, False, graph.kwargs(values)
+            )
         except BaseException as exc:
             await close_exits(exits, exc)
             raise
@@ -326,9 +344,6 @@ class Plan:
     def rebuild(self) -> None:
         self.graph = _Builder(self).build()
 
-    def kwargs(self, values: list[Any]) -> dict[str, Any]:
-        return {name: values[slot] for name, slot in self.graph.target_args}
-
 
 class _Builder:
     def __init__(self, plan: Plan) -> None:
@@ -350,7 +365,7 @@ class _Builder:
                 raise ConfigurationError(f"{signature.where}: dependencies need a provider")
             self.add_dependency(Needs(dependency, dependency.provider), signature)
         # Route dependencies that read no body can run before it is read.
-        early = (len(self.extractors), len(self.steps)) if self.reads is None else (0, 0)
+        cut = (len(self.extractors), len(self.steps)) if self.reads is None else (0, 0)
         target_args = self.visit(signature)
         # A path parameter may be taken by the handler or by any of its dependencies.
         taken = {inp.key for inp in self.inputs if inp.location == "path"}
@@ -360,16 +375,26 @@ class _Builder:
                 f"{self.plan.signature.where} does not take path parameter(s) {sorted(missing)}, "
                 "nor do its dependencies"
             )
+        extractors, steps = tuple(self.extractors), tuple(self.steps)
+        split = None
+        if self.reads is not None and cut[1]:
+            early_extractors, early_steps = cut
+            split = _Split(
+                extractors[:early_extractors],
+                steps[:early_steps],
+                extractors[early_extractors:],
+                steps[early_steps:],
+            )
         return Graph(
             self.size,
             tuple(self.specials),
-            tuple(self.extractors),
+            extractors,
             self.reads,
-            tuple(self.steps),
+            steps,
             target_args,
             tuple(self.inputs),
-            any(s.kind in ("generator", "asyncgen") and not s.app_scoped for s in self.steps),
-            early,
+            any(s.kind in ("generator", "asyncgen") and not s.app_scoped for s in steps),
+            split,
         )
 
     def slot(self) -> int:
@@ -469,27 +494,25 @@ async def resolve(
     values: list[Any] = [None] * graph.size
     if graph.specials:
         _fill_specials(graph, values, conn, given, injector)
-    extractors, steps, payload = graph.extractors, graph.steps, None
-    if graph.reads is not None:
-        early_extractors, early_steps = graph.early
-        if early_steps:
-            # Route and router dependencies that read no body (a rate limit, an API key
-            # check) run before it is read: a refused client never gets it read or validated.
-            _extract(extractors[:early_extractors], conn, None, values)
-            await _run_steps(steps[:early_steps], values, exits, injector)
-            try:
-                payload = await _read_payload(conn, graph.reads)
-                _extract(extractors[early_extractors:], conn, payload, values)
-            except BaseException as exc:
-                if exits:  # what the early providers opened
-                    await close_exits(exits, exc)
-                    exits.clear()
-                raise
-            await _run_steps(steps[early_steps:], values, exits, injector)
-            return values
-        payload = await _read_payload(conn, graph.reads)
-    _extract(extractors, conn, payload, values)
-    await _run_steps(steps, values, exits, injector)
+    split = graph.split
+    if split is not None:
+        # Route and router dependencies that read no body (a rate limit, an API key
+        # check) run before it is read: a refused client never gets it read or validated.
+        _extract(split.early_extractors, conn, None, values)
+        await _run_steps(split.early_steps, values, exits, injector)
+        try:
+            payload = await _read_payload(conn, graph.reads)
+            _extract(split.extractors, conn, payload, values)
+        except BaseException as exc:
+            if exits:  # what the early providers opened
+                await close_exits(exits, exc)
+                exits.clear()
+            raise
+        await _run_steps(split.steps, values, exits, injector)
+        return values
+    payload = None if graph.reads is None else await _read_payload(conn, graph.reads)
+    _extract(graph.extractors, conn, payload, values)
+    await _run_steps(graph.steps, values, exits, injector)
     return values
 
 

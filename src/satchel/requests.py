@@ -75,6 +75,7 @@ class Request:
         "_form",
         "_headers",
         "_json",
+        "_peer_trusted",
         "_query",
         "_state",
         "_stream_used",
@@ -106,6 +107,7 @@ class Request:
         self._body: bytes | None = None
         self._form: FormData | None = None
         self._json: Any = _MISSING
+        self._peer_trusted: bool | None = None
         self._state: dict[str, Any] | None = None
         self._stream_used = False
         self._cleanups: list[Callable[[], Awaitable[None]]] | None = None
@@ -185,6 +187,8 @@ class Request:
     @property
     def scheme(self) -> str:
         """``"http"`` or ``"https"``; X-Forwarded-Proto only from a trusted proxy."""
+        if not self.config.proxies:  # read for every response while HSTS is on
+            return self._server_scheme
         forwarded = self._forwarded_by_trusted("x-forwarded-proto")
         if forwarded is not None and forwarded.lower() in ("http", "https"):
             return forwarded.lower()
@@ -360,8 +364,11 @@ class Request:
         Items to its left came from the client (or from proxies we know nothing
         about) when the proxy appends rather than replaces, so they are ignored.
         """
-        proxies = self.config.proxies
-        if not proxies or not proxies.is_trusted(self._peer):
+        trusted = self._peer_trusted
+        if trusted is None:  # decided once: Host and the scheme are both read per request
+            proxies = self.config.proxies
+            trusted = self._peer_trusted = bool(proxies) and proxies.is_trusted(self._peer)
+        if not trusted:
             return None
         values = self.headers.getall(name)
         if not values:

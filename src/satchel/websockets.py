@@ -424,7 +424,7 @@ def compile_websocket_handler(
         exits: list[Any] = []
         values = await resolve(graph, ws, exits, {}, injector)
         try:
-            await handler(**{name: values[slot] for name, slot in graph.target_args})
+            await handler(**graph.kwargs(values))
         except BaseException as exc:
             await close_exits(exits, exc)
             raise

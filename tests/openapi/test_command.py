@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
-import textwrap
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +11,7 @@ from click.testing import CliRunner, Result
 from openapi_spec_validator import validate
 
 from satchel.cli import main
+from tests.support import importable_module
 
 APP_SOURCE = """
 from satchel import App, Settings
@@ -48,16 +46,7 @@ not_an_app = object()
 
 @pytest.fixture
 def module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    name = f"satchel_openapi_app_{uuid.uuid4().hex[:8]}"
-    (tmp_path / f"{name}.py").write_text(textwrap.dedent(APP_SOURCE))
-    monkeypatch.setattr(sys, "path", list(sys.path))
-    monkeypatch.syspath_prepend(tmp_path)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("SATCHEL_APP", raising=False)
-    try:
-        yield name
-    finally:
-        sys.modules.pop(name, None)
+    yield from importable_module(APP_SOURCE, tmp_path, monkeypatch, "satchel_openapi_app")
 
 
 def invoke(*args: str) -> Result:

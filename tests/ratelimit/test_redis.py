@@ -262,4 +262,4 @@ def test_unknown_names_are_attribute_errors() -> None:
     import satchel.ratelimit
 
     with pytest.raises(AttributeError, match="RedisCache"):
-        satchel.ratelimit.RedisCache  # noqa: B018
+        satchel.ratelimit.RedisCache  # type: ignore[attr-defined]  # noqa: B018

@@ -21,6 +21,7 @@ __all__ = [
     "answers_quickly",
     "assert_refused",
     "assert_refused_http",
+    "in_chunks",
     "multipart",
 ]
 
@@ -55,6 +56,11 @@ def assert_refused_http(response: httpx.Response, status: int) -> dict[str, Any]
     for forbidden in FORBIDDEN_IN_BODY:
         assert forbidden not in response.text
     return body
+
+
+def in_chunks(body: bytes, size: int = 65536) -> list[bytes]:
+    """``body`` cut into pieces of ``size`` bytes, for a ``Receiver`` (one empty piece if empty)."""
+    return [body[i : i + size] for i in range(0, len(body), size)] or [b""]
 
 
 def multipart(parts: Iterable[tuple[str, str | None, bytes]], boundary: str = "B0und") -> bytes:

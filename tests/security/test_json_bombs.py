@@ -12,7 +12,7 @@ import msgspec
 import pytest
 
 from satchel import App, Settings
-from tests.security.helpers import answers_quickly, assert_refused
+from tests.security.helpers import answers_quickly, assert_refused, in_chunks
 from tests.security.served_app import MAX_BODY, build_app
 from tests.support import RawResponse, Receiver, call_asgi
 
@@ -39,7 +39,7 @@ def post(
     app: App[Any], path: str, body: bytes, *headers: tuple[bytes, bytes]
 ) -> tuple[RawResponse, Receiver]:
     """POST ``body`` as JSON in 64 KiB chunks; return the answer and what was read."""
-    receive = Receiver([body[i : i + 65536] for i in range(0, len(body), 65536)] or [b""])
+    receive = Receiver(in_chunks(body))
     result = call_asgi(app, method="POST", path=path, headers=[JSON, *headers], receive=receive)
     return result, receive
 

@@ -13,7 +13,7 @@ import pytest
 
 from satchel import App
 from tests.security.granian import Server, status_of
-from tests.security.helpers import answers_quickly, assert_refused, multipart
+from tests.security.helpers import answers_quickly, assert_refused, in_chunks, multipart
 from tests.security.served_app import MAX_FIELDS, MAX_FILES, MAX_UPLOAD, build_app
 from tests.support import RawResponse, Receiver, call_asgi
 
@@ -30,9 +30,10 @@ def post_form(
     app: App[Any], body: bytes, chunk: int = 65536, content_type: bytes = b""
 ) -> RawResponse:
     """POST ``body`` to /form in chunks of ``chunk`` bytes; return what the app sent."""
-    chunks = [body[i : i + chunk] for i in range(0, len(body), chunk)] or [b""]
     header = (b"content-type", content_type) if content_type else CONTENT_TYPE
-    return call_asgi(app, method="POST", path="/form", headers=[header], receive=Receiver(chunks))
+    return call_asgi(
+        app, method="POST", path="/form", headers=[header], receive=Receiver(in_chunks(body, chunk))
+    )
 
 
 def test_crlf_flood_around_the_boundaries_is_linear(app: App[Any]) -> None:

@@ -138,8 +138,9 @@ def database_of(app: Any) -> Database:
 async def provide_session(request: Request) -> AsyncIterator[DbSession]:
     """Yield a session for one request: committed on success, rolled back on error, closed.
 
-    The commit runs after the response is sent (as every teardown does), so a
-    handler that must answer 409 for a duplicate calls ``await db.flush()`` first.
+    The commit runs once the response is built and before it is sent (as every
+    teardown does), so a refused commit answers the request (409 for a violated
+    constraint); ``await db.flush()`` raises it earlier, while the handler can react.
     """
     session = database_of(request.app).session()
     try:

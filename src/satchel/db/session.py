@@ -66,8 +66,8 @@ def _model_name(model: type[Any]) -> str:
 class DbSession(AsyncSession):
     """The session ``Session`` injects; committed after a successful request.
 
-    ``flush()`` and ``commit()`` raise ``Conflict`` (409) for a violated constraint,
-    so a handler that must report a duplicate flushes before returning.
+    ``flush()`` and ``commit()`` raise ``Conflict`` (409) for a violated constraint;
+    a handler that wants to react to a duplicate flushes before returning.
     """
 
     async def flush(self, objects: Sequence[Any] | None = None) -> None:

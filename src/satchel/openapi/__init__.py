@@ -13,9 +13,9 @@ first time it is asked for, and cached: the app is frozen by then.
 
 from __future__ import annotations
 
-import importlib as _importlib
 import typing as _typing
 
+from satchel.lazyexports import lazy_exports as _lazy_exports
 from satchel.openapi.config import OpenAPIConfig
 
 if _typing.TYPE_CHECKING:
@@ -25,12 +25,6 @@ __all__ = ["OpenAPIConfig", "build_openapi"]
 
 
 if not _typing.TYPE_CHECKING:  # hidden from type checkers: a typo stays a typing error
-
-    def __getattr__(name: str) -> object:
-        # The schema builder loads on first use: every app imports this package
-        # for its config, few build the document in the same process.
-        if name != "build_openapi":
-            raise AttributeError(f"module 'satchel.openapi' has no attribute {name!r}")
-        value = _importlib.import_module("satchel.openapi.schema").build_openapi
-        globals()[name] = value
-        return value
+    # The schema builder loads on first use: every app imports this package for its
+    # config, few build the document in the same process.
+    __getattr__ = _lazy_exports(__name__, globals(), {"build_openapi": "satchel.openapi.schema"})

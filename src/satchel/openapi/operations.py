@@ -258,7 +258,7 @@ def _responses(
         responses[str(code)] = _documented_response(
             code, entry, responses.get(str(code)), where, registry
         )
-    return dict(sorted(responses.items()))
+    return responses  # sorted once the framework's responses are added
 
 
 #: Answers the framework itself may give any operation, before the handler runs.

@@ -13,8 +13,9 @@ this package does not import redis.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from satchel.lazyexports import lazy_exports as _lazy_exports
 from satchel.ratelimit.limiter import (
     Algorithm,
     KeyFunction,
@@ -39,11 +40,6 @@ __all__ = [
     "client_address",
 ]
 
-
-def __getattr__(name: str) -> Any:
+if not TYPE_CHECKING:  # hidden from type checkers: a typo stays a typing error
     # PEP 562: the Redis store, and redis with it, load only when asked for.
-    if name == "RedisStore":
-        from satchel.ratelimit.redis import RedisStore
-
-        return RedisStore
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    __getattr__ = _lazy_exports(__name__, globals(), {"RedisStore": "satchel.ratelimit.redis"})

@@ -28,7 +28,7 @@ try:
 except ImportError as exc:
     raise MissingDependencyError("redis", "redis") from exc
 
-from satchel.redisclient import DEFAULT_URL, redis_client
+from satchel.redisclient import DEFAULT_URL, StoreClient
 
 __all__ = ["DEFAULT_URL", "RedisStore"]
 
@@ -78,20 +78,15 @@ class RedisStore:
         client: aioredis.Redis | None = None,
         prefix: str = "satchel:ratelimit:",
     ) -> None:
-        if url is not None and client is not None:
-            raise ValueError("give RedisStore a url or a client, not both")
+        self._client = StoreClient("RedisStore", url, client)
         self.url = DEFAULT_URL if url is None else url
         self.prefix = prefix
-        self._owns_client = client is None
-        self._client = client
         self._script: AsyncScript | None = None
 
     def _hit_script(self) -> AsyncScript:
         if self._script is None:
-            if self._client is None:
-                self._client = redis_client(self.url)
             # EVALSHA, loading the script again when Redis answers NOSCRIPT (a restart).
-            self._script = self._client.register_script(_HIT)
+            self._script = self._client.get().register_script(_HIT)
         return self._script
 
     async def hit(self, key: str, *, window: int, weight: float, limit: int, ttl: float) -> Counts:
@@ -109,6 +104,5 @@ class RedisStore:
 
         A client given to the constructor is left open for its owner to close.
         """
-        if self._owns_client and self._client is not None:
-            client, self._client, self._script = self._client, None, None
-            await client.aclose()
+        self._script = None  # bound to the client, which may be reopened
+        await self._client.aclose()

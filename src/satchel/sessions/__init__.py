@@ -8,9 +8,9 @@
 
 from __future__ import annotations
 
-import importlib as _importlib
 import typing as _typing
 
+from satchel.lazyexports import lazy_exports as _lazy_exports
 from satchel.sessions.backends import CookieStore
 from satchel.sessions.memory import MemoryStore
 from satchel.sessions.middleware import SessionMiddleware, get_session
@@ -29,14 +29,7 @@ _LAZY = {
 }
 
 if not _typing.TYPE_CHECKING:  # hidden from type checkers: a typo stays a typing error
-
-    def __getattr__(name: str) -> object:
-        module = _LAZY.get(name)
-        if module is None:
-            raise AttributeError(f"module 'satchel.sessions' has no attribute {name!r}")
-        value = getattr(_importlib.import_module(module), name)
-        globals()[name] = value
-        return value
+    __getattr__ = _lazy_exports(__name__, globals(), _LAZY)
 
 
 __all__ = [

@@ -22,7 +22,7 @@ try:
 except ImportError as exc:
     raise MissingDependencyError("redis", "redis") from exc
 
-from satchel.redisclient import DEFAULT_URL, redis_client
+from satchel.redisclient import DEFAULT_URL, StoreClient
 from satchel.sessions.store import check_session_key
 
 __all__ = ["DEFAULT_URL", "RedisStore"]
@@ -56,27 +56,18 @@ class RedisStore:
         client: aioredis.Redis | None = None,
         prefix: str = "satchel:session:",
     ) -> None:
-        if url is not None and client is not None:
-            raise ValueError("give RedisStore a url or a client, not both")
+        self._client = StoreClient("RedisStore", url, client)
         if client is not None and client.connection_pool.connection_kwargs.get("decode_responses"):
             raise ValueError("RedisStore needs a client with decode_responses=False")
         self.url = DEFAULT_URL if url is None and client is None else url
         self.prefix = prefix
-        self._owns_client = client is None
-        self._client = client
-
-    def _redis(self) -> aioredis.Redis:
-        if self._client is None:
-            assert self.url is not None  # set whenever the store owns its client
-            self._client = redis_client(self.url)
-        return self._client
 
     def _name(self, key: str) -> str:
         return self.prefix + check_session_key(key)
 
     async def load(self, key: str) -> bytes | None:
         """The data saved under ``key``, or None when absent or expired."""
-        data = await self._redis().get(self._name(key))
+        data = await self._client.get().get(self._name(key))
         return cast("bytes | None", data)  # not str: responses are never decoded (see __init__)
 
     async def save(self, key: str, data: bytes, ttl: int, *, existing: bool = False) -> bool:
@@ -94,17 +85,15 @@ class RedisStore:
         if ttl < 1:
             await self.delete(key)
             return False
-        return bool(await self._redis().set(self._name(key), data, ex=ttl, xx=existing))
+        return bool(await self._client.get().set(self._name(key), data, ex=ttl, xx=existing))
 
     async def delete(self, key: str) -> None:
         """Forget ``key`` (no error when absent)."""
-        await self._redis().delete(self._name(key))
+        await self._client.get().delete(self._name(key))
 
     async def aclose(self) -> None:
         """Close the connections the store opened; it reconnects if used again.
 
         A client given to the constructor is left open for its owner to close.
         """
-        if self._owns_client and self._client is not None:
-            client, self._client = self._client, None
-            await client.aclose()
+        await self._client.aclose()
