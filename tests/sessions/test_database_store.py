@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import os
 import socket
 import subprocess
 import sys
@@ -25,12 +24,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 import satchel.sessions
 from satchel.errors import ConfigurationError, MissingDependencyError
 from satchel.sessions.database import DatabaseStore
-from satchel.sessions.store import SessionStore
 from tests.services import POSTGRES_URL, require_service
-
-KEY = "uYx3m8QmJv0c5_0ZlJ6s-4N8r9kq1dWZs2a7Xb3cVtE"  # like secrets.token_urlsafe(32)
-# Generous: only a machine that stalls this long makes an expiry test fail.
-EXPIRY_BOUND_S = 30.0
+from tests.sessions import store_contract as contract
+from tests.sessions.store_contract import EXPIRY_BOUND_S, KEY, eventually_gone
 
 Body = Callable[[DatabaseStore], Awaitable[None]]
 
@@ -60,17 +56,6 @@ def run(url: str, body: Body) -> None:
     asyncio.run(main())
 
 
-async def eventually_gone(store: SessionStore, key: str) -> bool:
-    """Whether ``key`` disappears within ``EXPIRY_BOUND_S``."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + EXPIRY_BOUND_S
-    while loop.time() < deadline:
-        if await store.load(key) is None:
-            return True
-        await asyncio.sleep(0.1)
-    return False
-
-
 async def rows(store: DatabaseStore) -> dict[str, int]:
     """Every row's key and ``expires_at``, expired or not."""
     query = sa.select(store.table.c.key, store.table.c.expires_at)
@@ -94,27 +79,11 @@ def test_save_load_replace_delete(database_url: str) -> None:
 
 
 def test_saving_an_existing_session_only_replaces_a_live_one(database_url: str) -> None:
-    async def body(store: DatabaseStore) -> None:
-        assert await store.save(KEY, b"first", 3600) is True
-        assert await store.save(KEY, b"second", 3600, existing=True) is True
-        assert await store.load(KEY) == b"second"
-        await store.delete(KEY)  # a concurrent logout
-        assert await store.save(KEY, b"third", 3600, existing=True) is False
-        assert await store.load(KEY) is None
-
-    run(database_url, body)
+    run(database_url, contract.saving_an_existing_session_only_replaces_a_live_one)
 
 
 def test_binary_data_round_trips(database_url: str) -> None:
-    every_byte = bytes(range(256)) * 4
-    large = os.urandom(1024 * 1024)
-
-    async def body(store: DatabaseStore) -> None:
-        for index, data in enumerate([b"", b"\x00", every_byte, b"\xff\xfe' OR 1=1 --", large]):
-            await store.save(f"k{index}", data, 60)
-            assert await store.load(f"k{index}") == data
-
-    run(database_url, body)
+    run(database_url, contract.binary_data_round_trips)
 
 
 def test_replacing_a_session_renews_its_expiry(database_url: str) -> None:
@@ -157,65 +126,38 @@ def test_purge_expired_deletes_only_expired_rows(database_url: str) -> None:
     run(database_url, body)
 
 
-@pytest.mark.parametrize(
-    "key",
-    ["", "a b", "a*", "a:b", "../a", "a'--", "a\nb", "a\x00", "é", "a=", "a/b", "k" * 129],
-)
+@pytest.mark.parametrize("key", contract.REFUSED_KEYS)
 def test_keys_that_are_not_session_ids_are_refused(database_url: str, key: str) -> None:
     async def body(store: DatabaseStore) -> None:
-        with pytest.raises(ValueError, match="session key"):
-            await store.load(key)
-        with pytest.raises(ValueError, match="session key"):
-            await store.save(key, b"x", 60)
-        with pytest.raises(ValueError, match="session key"):
-            await store.delete(key)
+        await contract.keys_that_are_not_session_ids_are_refused(store, key)
         assert await rows(store) == {}
 
     run(database_url, body)
 
 
 def test_a_refused_key_is_not_repeated_in_the_error(tmp_path: Path) -> None:
-    async def body(store: DatabaseStore) -> None:
-        with pytest.raises(ValueError, match="session key") as caught:
-            await store.load("stolen cookie value")
-        assert "stolen" not in str(caught.value)
-
-    run(f"sqlite+aiosqlite:///{tmp_path / 'sessions.db'}", body)
+    run(
+        f"sqlite+aiosqlite:///{tmp_path / 'sessions.db'}",
+        contract.a_refused_key_is_not_repeated_in_the_error,
+    )
 
 
 def test_the_longest_key_is_accepted(database_url: str) -> None:
-    async def body(store: DatabaseStore) -> None:
-        await store.save("k" * 128, b"x", 60)
-        assert await store.load("k" * 128) == b"x"
-
-    run(database_url, body)
+    run(database_url, contract.the_longest_key_is_accepted)
 
 
 @pytest.mark.parametrize("ttl", [0, -1])
 def test_a_ttl_under_one_second_forgets_the_session(database_url: str, ttl: int) -> None:
     async def body(store: DatabaseStore) -> None:
-        await store.save(KEY, b"old", 60)
-        await store.save(KEY, b"new", ttl)
-        assert await store.load(KEY) is None
-        await store.save("other", b"x", ttl)
-        assert await store.load("other") is None
+        await contract.a_ttl_under_one_second_forgets_the_session(store, ttl)
         assert await rows(store) == {}
 
     run(database_url, body)
 
 
 def test_parallel_saves_and_loads(database_url: str) -> None:
-    keys = [f"key{number}" for number in range(100)]
-
     async def body(store: DatabaseStore) -> None:
-        await asyncio.gather(*(store.save(key, key.encode(), 60) for key in keys))
-        loaded = await asyncio.gather(*(store.load(key) for key in keys))
-        assert loaded == [key.encode() for key in keys]
-        # Racing upserts on one key: no conflict error, one of them wins, whole.
-        values = [bytes([number]) * 1000 for number in range(50)]
-        await asyncio.gather(*(store.save(KEY, value, 60) for value in values))
-        assert await store.load(KEY) in values
-        await asyncio.gather(*(store.delete(key) for key in keys))
+        await contract.parallel_saves_and_loads(store, 100)
         assert list(await rows(store)) == [KEY]
 
     run(database_url, body)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import os
 import socket
 import subprocess
 import sys
@@ -22,12 +21,9 @@ import redis.exceptions
 import satchel.sessions
 from satchel.errors import MissingDependencyError
 from satchel.sessions.redis import RedisStore
-from satchel.sessions.store import SessionStore
 from tests.services import REDIS_URL, redis_keys_under_fresh_prefix
-
-KEY = "uYx3m8QmJv0c5_0ZlJ6s-4N8r9kq1dWZs2a7Xb3cVtE"  # like secrets.token_urlsafe(32)
-# Generous: only a machine that stalls this long makes an expiry test fail.
-EXPIRY_BOUND_S = 30.0
+from tests.sessions import store_contract as contract
+from tests.sessions.store_contract import KEY, eventually_gone
 
 
 @pytest.fixture
@@ -49,17 +45,6 @@ def run(prefix: str, body: Callable[[RedisStore], Awaitable[object]]) -> None:
     asyncio.run(main())
 
 
-async def eventually_gone(store: SessionStore, key: str) -> bool:
-    """Whether ``key`` disappears within ``EXPIRY_BOUND_S``."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + EXPIRY_BOUND_S
-    while loop.time() < deadline:
-        if await store.load(key) is None:
-            return True
-        await asyncio.sleep(0.1)
-    return False
-
-
 def test_save_load_replace_delete(prefix: str) -> None:
     async def body(store: RedisStore) -> None:
         assert await store.load(KEY) is None
@@ -75,27 +60,11 @@ def test_save_load_replace_delete(prefix: str) -> None:
 
 
 def test_saving_an_existing_session_only_replaces_a_live_one(prefix: str) -> None:
-    async def body(store: RedisStore) -> None:
-        assert await store.save(KEY, b"first", 3600) is True
-        assert await store.save(KEY, b"second", 3600, existing=True) is True
-        assert await store.load(KEY) == b"second"
-        await store.delete(KEY)  # a concurrent logout
-        assert await store.save(KEY, b"third", 3600, existing=True) is False
-        assert await store.load(KEY) is None
-
-    run(prefix, body)
+    run(prefix, contract.saving_an_existing_session_only_replaces_a_live_one)
 
 
 def test_binary_data_round_trips(prefix: str) -> None:
-    every_byte = bytes(range(256)) * 4
-    large = os.urandom(1024 * 1024)
-
-    async def body(store: RedisStore) -> None:
-        for index, data in enumerate([b"", b"\x00", every_byte, large]):
-            await store.save(f"k{index}", data, 60)
-            assert await store.load(f"k{index}") == data
-
-    run(prefix, body)
+    run(prefix, contract.binary_data_round_trips)
 
 
 def test_keys_live_under_the_prefix_with_a_ttl(prefix: str) -> None:
@@ -129,68 +98,28 @@ def test_expired_sessions_are_gone(prefix: str) -> None:
     run(prefix, body)
 
 
-@pytest.mark.parametrize(
-    "key",
-    ["", "a b", "a*", "a:b", "../a", "a\nb", "a\x00", "é", "a=", "a/b", "k" * 129],
-)
+@pytest.mark.parametrize("key", contract.REFUSED_KEYS)
 def test_keys_that_are_not_session_ids_are_refused(prefix: str, key: str) -> None:
-    async def body(store: RedisStore) -> None:
-        with pytest.raises(ValueError, match="session key"):
-            await store.load(key)
-        with pytest.raises(ValueError, match="session key"):
-            await store.save(key, b"x", 60)
-        with pytest.raises(ValueError, match="session key"):
-            await store.delete(key)
-
-    run(prefix, body)
+    run(prefix, lambda store: contract.keys_that_are_not_session_ids_are_refused(store, key))
     with redis.Redis.from_url(REDIS_URL) as client:
         assert list(client.scan_iter(match=f"{prefix}*")) == []
 
 
 def test_a_refused_key_is_not_repeated_in_the_error(prefix: str) -> None:
-    async def body(store: RedisStore) -> None:
-        with pytest.raises(ValueError, match="session key") as caught:
-            await store.load("stolen cookie value")
-        assert "stolen" not in str(caught.value)
-
-    run(prefix, body)
+    run(prefix, contract.a_refused_key_is_not_repeated_in_the_error)
 
 
 def test_the_longest_key_is_accepted(prefix: str) -> None:
-    async def body(store: RedisStore) -> None:
-        await store.save("k" * 128, b"x", 60)
-        assert await store.load("k" * 128) == b"x"
-
-    run(prefix, body)
+    run(prefix, contract.the_longest_key_is_accepted)
 
 
 @pytest.mark.parametrize("ttl", [0, -1])
 def test_a_ttl_under_one_second_forgets_the_session(prefix: str, ttl: int) -> None:
-    async def body(store: RedisStore) -> None:
-        await store.save(KEY, b"old", 60)
-        await store.save(KEY, b"new", ttl)
-        assert await store.load(KEY) is None
-        await store.save("other", b"x", ttl)
-        assert await store.load("other") is None
-
-    run(prefix, body)
+    run(prefix, lambda store: contract.a_ttl_under_one_second_forgets_the_session(store, ttl))
 
 
 def test_parallel_saves_and_loads(prefix: str) -> None:
-    keys = [f"key{number}" for number in range(200)]
-
-    async def body(store: RedisStore) -> None:
-        await asyncio.gather(*(store.save(key, key.encode(), 60) for key in keys))
-        loaded = await asyncio.gather(*(store.load(key) for key in keys))
-        assert loaded == [key.encode() for key in keys]
-        # Racing writers on one key: one of them wins, whole.
-        values = [bytes([number]) * 1000 for number in range(50)]
-        await asyncio.gather(*(store.save(KEY, value, 60) for value in values))
-        assert await store.load(KEY) in values
-        await asyncio.gather(*(store.delete(key) for key in keys))
-        assert await asyncio.gather(*(store.load(key) for key in keys)) == [None] * len(keys)
-
-    run(prefix, body)
+    run(prefix, lambda store: contract.parallel_saves_and_loads(store, 200))
 
 
 def test_a_given_client_is_used_and_left_open(prefix: str) -> None:
