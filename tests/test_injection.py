@@ -369,6 +369,28 @@ def test_request_and_app_are_injected_into_providers() -> None:
         assert client.get("/where").text == "GET /where True"
 
 
+def test_a_provider_taking_either_connection_gets_the_one_of_its_route() -> None:
+    app = make_app()
+
+    def kind(connection: Request | WebSocket) -> str:
+        return type(connection).__name__
+
+    @app.get("/kind")
+    async def over_http(found: str = Depends(kind)) -> str:
+        return found
+
+    @app.websocket("/kind")
+    async def over_websocket(websocket: WebSocket, found: str = Depends(kind)) -> None:
+        await websocket.accept()
+        await websocket.send_text(found)
+        await websocket.close()
+
+    with TestClient(app) as client:
+        assert "Request" in client.get("/kind").text
+        with client.websocket_connect("/kind") as session:
+            assert "WebSocket" in session.receive_text()
+
+
 @dataclasses.dataclass
 class Pager:
     page: int = 1

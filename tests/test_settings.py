@@ -600,7 +600,10 @@ def test_repr_shows_unset_secret_and_all_fields() -> None:
         "max_body_size=2621440, max_upload_size=104857600, max_form_fields=1000, "
         "max_form_files=100, max_part_header_size=16384, max_json_depth=64, "
         "spool_max_size=1048576, access_log=True, redirect_slashes=True, "
-        "csrf_trusted_origins=[], hsts_seconds=31536000, hsts_include_subdomains=False)"
+        "csrf_trusted_origins=[], hsts_seconds=31536000, hsts_include_subdomains=False, "
+        "database_url='**********', database_echo=False, database_pool_size=None, "
+        "database_max_overflow=None, database_pool_timeout=None, database_pool_recycle=None, "
+        "database_pool_pre_ping=False)"
     )
 
 

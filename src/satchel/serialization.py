@@ -93,6 +93,7 @@ def serializer_for(annotation: Any, status_code: int, where: str) -> Serializer:
         ) from None
     exact = _direct_type(tp)
     nested = _nested_models(tp)
+    generic = _generic_models(tp)
     encode = msgspec.json.Encoder().encode
 
     def dump(value: Any) -> bytes:
@@ -102,6 +103,8 @@ def serializer_for(annotation: Any, status_code: int, where: str) -> Serializer:
         if type(value) is exact and not any(cls.__subclasses__() for cls in nested):
             return encode(value)
         try:
+            if generic:
+                value = _opened(value, generic)
             checked = msgspec.convert(value, tp, from_attributes=True)
             if nested:
                 # convert keeps a value of the exact declared type as it is, so a subclass
@@ -174,6 +177,43 @@ def _nested_models(tp: Any) -> tuple[type, ...]:
 
     visit(tp, False)
     return tuple(nested)
+
+
+def _generic_models(tp: Any) -> tuple[type, ...]:
+    """The generic model classes ``tp`` declares with parameters (``Page`` of ``Page[Item]``)."""
+    found: list[type] = []
+
+    def visit(t: Any) -> None:
+        bare = split_annotated(t)[0]
+        origin = typing.get_origin(bare)
+        if isinstance(origin, type) and model_fields(origin) is not None and origin not in found:
+            found.append(origin)
+        for arg in typing.get_args(bare):
+            if arg is not ...:
+                visit(arg)
+
+    visit(tp)
+    return tuple(found)
+
+
+def _opened(value: Any, generic: tuple[type, ...]) -> Any:
+    """``value`` with each instance of a ``generic`` class turned into a plain namespace.
+
+    ``convert`` keeps an instance of the declared class as it is without looking at its
+    type parameters, so a ``Page`` of ORM rows or of subclasses with undeclared fields
+    declared ``Page[Item]`` would be encoded unfiltered; a namespace is converted field
+    by field instead.
+    """
+    if isinstance(value, generic):
+        fields = model_fields(type(value)) or ()
+        return types.SimpleNamespace(
+            **{f.name: _opened(getattr(value, f.name), generic) for f in fields}
+        )
+    if type(value) in (list, tuple):
+        return type(value)(_opened(item, generic) for item in value)
+    if type(value) is dict:
+        return {key: _opened(item, generic) for key, item in value.items()}
+    return value
 
 
 def _typed(dump: Callable[[Any], bytes], status_code: int) -> Serializer:

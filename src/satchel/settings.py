@@ -107,16 +107,24 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             own whose unsafe requests pass the CSRF Origin check.
         hsts_seconds: ``Strict-Transport-Security`` max-age sent over HTTPS (0: none).
         hsts_include_subdomains: Add ``includeSubDomains`` to that header.
+        database_url: The database ``satchel.db.Database.from_settings`` connects to.
+            Secret (it may hold a password): redacted in ``repr`` and error messages.
+        database_echo: Log every SQL statement.
+        database_pool_size: Connections each engine keeps open (None: SQLAlchemy's default).
+        database_max_overflow: Connections opened beyond the pool size under load.
+        database_pool_timeout: Seconds to wait for a free connection.
+        database_pool_recycle: Reopen connections older than this many seconds.
+        database_pool_pre_ping: Test each connection before use (survives database restarts).
 
     Example:
         >>> class MySettings(Settings):
-        ...     database_url: str = "sqlite+aiosqlite:///app.db"
+        ...     cache_url: str = "redis://localhost:6379/0"
         >>> settings = MySettings.from_env(
-        ...     environ={"SATCHEL_DEBUG": "yes", "SATCHEL_DATABASE_URL": "sqlite:///t.db"},
+        ...     environ={"SATCHEL_DEBUG": "yes", "SATCHEL_CACHE_URL": "redis://cache:6379/1"},
         ...     env_file=None,
         ... )
-        >>> settings.debug, settings.database_url
-        (True, 'sqlite:///t.db')
+        >>> settings.debug, settings.cache_url
+        (True, 'redis://cache:6379/1')
     """
 
     debug: bool = False
@@ -136,6 +144,15 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     csrf_trusted_origins: list[str] = msgspec.field(default_factory=list)
     hsts_seconds: _NonNegative = 31_536_000
     hsts_include_subdomains: bool = False
+    database_url: Annotated[str, msgspec.Meta(extra={"secret": True})] = (
+        "sqlite+aiosqlite:///satchel.db"
+    )
+    database_echo: bool = False
+    database_pool_size: _Positive | None = None
+    database_max_overflow: _NonNegative | None = None
+    database_pool_timeout: Annotated[float, msgspec.Meta(gt=0)] | None = None
+    database_pool_recycle: _Positive | None = None
+    database_pool_pre_ping: bool = False
 
     def __post_init__(self) -> None:
         """Check values that a type alone cannot.

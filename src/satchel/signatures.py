@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
+import types
 import typing
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
@@ -267,12 +268,17 @@ class _Reader:
         return Needs(marker, provider)
 
     def _special(self, bare: Any) -> SpecialKind | None:
-        bare = typing.get_origin(bare) or bare  # App[MyState] is an App
-        if not isinstance(bare, type):
-            return None
-        for cls, kind in self.specials.items():
-            if issubclass(bare, cls):
-                return kind
+        # In a union the first special member counts: a provider taking
+        # ``Request | WebSocket`` gets the connection on both kinds of route.
+        union = typing.get_origin(bare) in (typing.Union, types.UnionType)
+        members = typing.get_args(bare) if union else (bare,)
+        for member in members:
+            member = typing.get_origin(member) or member  # App[MyState] is an App
+            if not isinstance(member, type):
+                continue
+            for cls, kind in self.specials.items():
+                if issubclass(member, cls):
+                    return kind
         return None
 
     def _input(

@@ -1,50 +1,71 @@
-"""A Database per test, on SQLite (a fresh file) and PostgreSQL (a fresh schema, dropped after)."""
+"""The ``database`` fixture: a Database per test, isolated, on SQLite and on PostgreSQL.
+
+- SQLite: a fresh file under the test's ``tmp_path``, with every model's table; what
+  the test commits is committed for real, into that file only.
+- PostgreSQL: the tables are created once per test session, committed, in a schema of
+  their own (``postgres_schema``); each test runs in a transaction rolled back after it
+  (``satchel.db.testing.TestTransaction``), so even what handlers commit is gone for the
+  next test.
+
+A test does all its async database work on one event loop: the app's under
+``TestClient``, or its own (``asyncio.run``) with ``AsyncTestClient``; see
+docs/testing.md, "Databases in tests". Leave the tables alone (no ``create_all`` or
+``drop_all``): on PostgreSQL they are shared by the whole session.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from satchel.db import Database
+from satchel.db import Database, Model
+from satchel.db.testing import TestTransaction
 from tests.services import POSTGRES_URL, require_service
 
 
-async def _execute(url: str, statement: str) -> None:
-    engine = create_async_engine(url)
+def postgres_database(schema: str) -> Database:
+    """A Database whose connections, async and sync, use ``schema``."""
+    search_path = {"server_settings": {"search_path": schema}}
+    return Database(POSTGRES_URL, engine_options={"connect_args": search_path})
+
+
+@pytest.fixture(scope="session")
+def postgres_schema() -> Iterator[str]:
+    """A schema for this test session with every model's table, dropped at its end."""
+    require_service("PostgreSQL", POSTGRES_URL, 5432)
+    schema = f"test_{uuid.uuid4().hex}"
+    admin = Database(POSTGRES_URL).sync_engine
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     try:
-        async with engine.begin() as connection:
-            await connection.execute(sa.text(statement))
+        tables = postgres_database(schema).sync_engine
+        Model.metadata.create_all(tables)
+        tables.dispose()
+        yield schema
     finally:
-        await engine.dispose()
-
-
-async def _create_tables(database: Database) -> None:
-    await database.create_all()
-    # The app's requests run on another event loop: leave no connection behind for them.
-    await database.dispose()
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    """A Database with every model's table, on each supported database."""
+    """A Database with every model's table that no other test sees, on each database."""
     if request.param == "sqlite":
         db = Database(f"sqlite+aiosqlite:///{tmp_path / 'app.db'}")
-        asyncio.run(_create_tables(db))
-        yield db
+        Model.metadata.create_all(db.sync_engine)
+        try:
+            yield db
+        finally:
+            db.sync_engine.dispose()
         return
-    require_service("PostgreSQL", POSTGRES_URL, 5432)
-    schema = f"test_{uuid.uuid4().hex}"
-    asyncio.run(_execute(POSTGRES_URL, f'CREATE SCHEMA "{schema}"'))
+    db = postgres_database(request.getfixturevalue("postgres_schema"))
     try:
-        search_path = {"server_settings": {"search_path": schema}}
-        db = Database(POSTGRES_URL, engine_options={"connect_args": search_path})
-        asyncio.run(_create_tables(db))
-        yield db
+        with TestTransaction(db):
+            yield db
     finally:
-        asyncio.run(_execute(POSTGRES_URL, f'DROP SCHEMA "{schema}" CASCADE'))
+        db.sync_engine.dispose()

@@ -14,23 +14,43 @@ try:
 except ImportError as exc:
     raise MissingDependencyError("sqlalchemy", "db") from exc
 
-from satchel.db.database import DEFAULT_URL, Database, Session, database_of, provide_session
+from satchel.db.cursor import CursorPage
+from satchel.db.database import (
+    DEFAULT_URL,
+    Database,
+    Session,
+    SyncSession,
+    database_of,
+    provide_session,
+    provide_sync_session,
+)
 from satchel.db.models import Model, timestamps
-from satchel.db.session import DbSession, Page
+from satchel.db.queryparams import Filters, Sort, filter_params, sort_param
+from satchel.db.schemas import ModelSchema
+from satchel.db.session import DbSession, Page, SyncDbSession
 
 __all__ = [
     "DEFAULT_URL",
+    "CursorPage",
     "Database",
     "DbSession",
+    "Filters",
     "ForeignKey",
     "Mapped",
     "Model",
+    "ModelSchema",
     "Page",
     "Session",
+    "Sort",
+    "SyncDbSession",
+    "SyncSession",
     "database_of",
+    "filter_params",
     "mapped_column",
     "provide_session",
+    "provide_sync_session",
     "relationship",
     "select",
+    "sort_param",
     "timestamps",
 ]

@@ -1,25 +1,39 @@
-"""``Database``: one engine and its sessions for an app; ``Session``: a session per request."""
+"""``Database``: an app's engines and sessions; ``Session`` and ``SyncSession``: one per request."""
 
 from __future__ import annotations
 
+import contextlib
 import weakref
-from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from collections.abc import AsyncIterator, Iterator
+from typing import Annotated, Any, Self
 
 from satchel.errors import ConfigurationError, MissingDependencyError
 from satchel.params import Depends
 from satchel.requests import Request
+from satchel.settings import Settings
+from satchel.websockets import WebSocket
 
 try:
     import sqlalchemy as sa
+    from sqlalchemy import orm
     from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 except ImportError as exc:
     raise MissingDependencyError("sqlalchemy", "db") from exc
 
+from satchel.db.errors import translate_unstorable_values
 from satchel.db.models import Model
-from satchel.db.session import DbSession
+from satchel.db.session import DbSession, SyncDbSession
+from satchel.db.urls import async_url, masked, sync_connect_args, sync_url
 
-__all__ = ["DEFAULT_URL", "Database", "Session", "database_of", "provide_session"]
+__all__ = [
+    "DEFAULT_URL",
+    "Database",
+    "Session",
+    "SyncSession",
+    "database_of",
+    "provide_session",
+    "provide_sync_session",
+]
 
 #: The database ``Database()`` uses when given no URL: a SQLite file in the working directory.
 DEFAULT_URL = "sqlite+aiosqlite:///satchel.db"
@@ -29,11 +43,13 @@ _databases: weakref.WeakKeyDictionary[Any, Database] = weakref.WeakKeyDictionary
 
 
 class Database:
-    """An async engine and a session factory, both created on first use.
+    """An async engine, a sync one for sync handlers, and their sessions, made on first use.
 
     Args:
-        url: An async SQLAlchemy URL: ``sqlite+aiosqlite:///app.db`` or
-            ``postgresql+asyncpg://user@host/db``.
+        url: The database: ``sqlite+aiosqlite:///app.db`` or
+            ``postgresql+asyncpg://user@host/db``. A URL naming no driver gets
+            the async one (``sqlite://``, ``postgresql://``, ``postgres://``); one
+            naming a sync driver is refused (see ``satchel.db.urls.async_url``).
         echo: Log every statement (``sqlalchemy.engine`` logger).
         pool_size: Connections kept open; None keeps SQLAlchemy's default.
         max_overflow: Connections opened beyond ``pool_size`` under load.
@@ -41,9 +57,16 @@ class Database:
         pool_recycle: Reopen connections older than this many seconds.
         pool_pre_ping: Test each connection before use (survives database restarts).
         engine_options: Other ``create_async_engine`` keyword arguments.
+        sync_url: The sync engine's URL, when the async driver has no known sync twin.
+        sync_engine_options: Other ``create_engine`` keyword arguments for the sync engine.
 
-    Creating a ``Database`` connects to nothing; the engine is made on first use
-    and connects on the first query.
+    The sync engine uses the same database through a sync driver (``sqlite+pysqlite``,
+    ``postgresql+psycopg``), with the same echo and pool options and the connect
+    arguments that mean the same to both drivers (``urls.sync_connect_args``).
+    Creating a ``Database`` connects to nothing; the first query opens the first connection.
+
+    Raises:
+        ConfigurationError: ``url`` cannot serve the async engine.
     """
 
     def __init__(
@@ -57,29 +80,74 @@ class Database:
         pool_recycle: int | None = None,
         pool_pre_ping: bool = False,
         engine_options: dict[str, Any] | None = None,
+        sync_url: str | None = None,
+        sync_engine_options: dict[str, Any] | None = None,
     ) -> None:
-        self.url = url
+        self._url = async_url(url)
+        self.url = self._url.render_as_string(hide_password=False)
         pool = {
             "pool_size": pool_size,
             "max_overflow": max_overflow,
             "pool_timeout": pool_timeout,
             "pool_recycle": pool_recycle,
         }
-        self._options: dict[str, Any] = {k: v for k, v in pool.items() if v is not None}
-        self._options.update(echo=echo, pool_pre_ping=pool_pre_ping, **(engine_options or {}))
+        shared: dict[str, Any] = {k: v for k, v in pool.items() if v is not None}
+        shared.update(echo=echo, pool_pre_ping=pool_pre_ping)
+        self._options = {**shared, **(engine_options or {})}
+        self._sync_url = sync_url
+        sync_options = dict(sync_engine_options or {})
+        connect_args = sync_connect_args(self._url, self._options.get("connect_args", {}))
+        connect_args.update(sync_options.pop("connect_args", {}))
+        self._sync_options = {**shared, "connect_args": connect_args, **sync_options}
         self._engine: AsyncEngine | None = None
         self._sessionmaker: async_sessionmaker[DbSession] | None = None
+        self._sync_engine: sa.Engine | None = None
+        self._sync_sessionmaker: orm.sessionmaker[SyncDbSession] | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **options: Any) -> Self:
+        """The Database ``settings.database_*`` describe; ``options`` add to or override them.
+
+        >>> from satchel import Settings
+        >>> Database.from_settings(Settings(database_url="postgres://app:pw@db/shop"))
+        Database('postgresql+asyncpg://app:***@db/shop')
+        """
+        configured: dict[str, Any] = {
+            "url": settings.database_url,
+            "echo": settings.database_echo,
+            "pool_size": settings.database_pool_size,
+            "max_overflow": settings.database_max_overflow,
+            "pool_timeout": settings.database_pool_timeout,
+            "pool_recycle": settings.database_pool_recycle,
+            "pool_pre_ping": settings.database_pool_pre_ping,
+        }
+        return cls(**{**configured, **options})
 
     def __repr__(self) -> str:
-        # The URL may carry a password: show it masked.
-        return f"Database({sa.make_url(self.url).render_as_string(hide_password=True)!r})"
+        return f"Database({masked(self._url)!r})"
 
     @property
     def engine(self) -> AsyncEngine:
-        """The engine, created on first access (which still opens no connection)."""
+        """The async engine, created on first access (which still opens no connection)."""
         if self._engine is None:
-            self._engine = create_async_engine(self.url, **self._options)
+            self._engine = create_async_engine(self._url, **self._options)
+            _let_sqlalchemy_begin(self._engine.sync_engine, self._options)
+            translate_unstorable_values(self._engine.sync_engine)
         return self._engine
+
+    @property
+    def sync_engine(self) -> sa.Engine:
+        """The sync engine (sync handlers, scripts), created on first access.
+
+        Raises:
+            ConfigurationError: No sync driver is known for the URL's and no ``sync_url`` given.
+        """
+        if self._sync_engine is None:
+            url = sa.make_url(self._sync_url) if self._sync_url else sync_url(self._url)
+            self._sync_engine = sa.create_engine(url, **self._sync_options)
+            _let_sqlalchemy_begin(self._sync_engine, self._sync_options)
+            translate_unstorable_values(self._sync_engine)
+        return self._sync_engine
 
     @property
     def sessionmaker(self) -> async_sessionmaker[DbSession]:
@@ -91,11 +159,46 @@ class Database:
         return self._sessionmaker
 
     def session(self) -> DbSession:
-        """A new session, for use outside requests: ``async with db.session() as s: ...``."""
+        """A new session, committed only when you say: ``async with database.session() as db:``."""
         return self.sessionmaker()
 
+    @property
+    def sync_sessionmaker(self) -> orm.sessionmaker[SyncDbSession]:
+        """Makes ``SyncDbSession`` objects, as ``sessionmaker`` makes ``DbSession`` ones."""
+        if self._sync_sessionmaker is None:
+            self._sync_sessionmaker = orm.sessionmaker(
+                self.sync_engine, class_=SyncDbSession, expire_on_commit=False
+            )
+        return self._sync_sessionmaker
+
+    def sync_session(self) -> SyncDbSession:
+        """A new sync session, committed only when you say.
+
+        ``with database.sync_session() as db:``; ``satchel shell`` gives one as ``db``.
+        """
+        return self.sync_sessionmaker()
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[DbSession]:
+        """A session committed when the block ends, rolled back if it raises, then closed.
+
+        For CLI commands and background jobs: ``async with database.transaction() as db:``.
+        ``await db.commit()`` inside commits what came before (batches); a refused
+        commit raises ``Conflict`` for a violated constraint.
+        """
+        async with self.session() as session:  # closing rolls back what was not committed
+            yield session
+            await session.commit()
+
+    @contextlib.contextmanager
+    def sync_transaction(self) -> Iterator[SyncDbSession]:
+        """``transaction()`` for sync code: ``with database.sync_transaction() as db:``."""
+        with self.sync_session() as session:  # closing rolls back what was not committed
+            yield session
+            session.commit()
+
     def init_app(self, app: Any) -> None:
-        """Make ``Session`` work in ``app``'s handlers; the engine is disposed at shutdown.
+        """Make ``Session`` and ``SyncSession`` work in ``app``; the engines close at shutdown.
 
         Raises:
             ConfigurationError: ``app`` already has a Database.
@@ -116,9 +219,32 @@ class Database:
             await connection.run_sync(metadata.drop_all)
 
     async def dispose(self) -> None:
-        """Close the pool's connections; the engine reconnects if used again."""
+        """Close the pools' connections; the engines reconnect if used again."""
         if self._engine is not None:
             await self._engine.dispose()
+        if self._sync_engine is not None:
+            self._sync_engine.dispose()
+
+
+def _let_sqlalchemy_begin(engine: sa.Engine, options: dict[str, Any]) -> None:
+    """Have SQLite transactions begun by SQLAlchemy, not by the sqlite3 module.
+
+    sqlite3 begins one only before a write: reads ran outside any, and a
+    session whose first statement was a SAVEPOINT (``begin_nested()``) had it
+    begin the transaction, so releasing the savepoint committed everything.
+    An engine, or a connection, asked for ``AUTOCOMMIT`` gets no BEGIN.
+    """
+    if engine.dialect.name != "sqlite" or options.get("isolation_level") == "AUTOCOMMIT":
+        return
+
+    @sa.event.listens_for(engine, "connect")
+    def leave_transactions_to_sqlalchemy(dbapi_connection: Any, record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @sa.event.listens_for(engine, "begin")
+    def begin(connection: sa.Connection) -> None:
+        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            connection.exec_driver_sql("BEGIN")
 
 
 def database_of(app: Any) -> Database:
@@ -135,23 +261,25 @@ def database_of(app: Any) -> Database:
         ) from None
 
 
-async def provide_session(request: Request) -> AsyncIterator[DbSession]:
-    """Yield a session for one request: committed on success, rolled back on error, closed.
+async def provide_session(connection: Request | WebSocket) -> AsyncIterator[DbSession]:
+    """Yield a session for one request or WebSocket connection, as ``transaction()`` does.
 
-    The commit runs once the response is built and before it is sent (as every
-    teardown does), so a refused commit answers the request (409 for a violated
-    constraint); ``await db.flush()`` raises it earlier, while the handler can react.
+    For a request the commit runs once the response is built and before it is
+    sent (as every teardown does), so a refused commit answers the request (409
+    for a violated constraint); ``await db.flush()`` raises it earlier, while
+    the handler can react. For a WebSocket it runs when the handler returns.
     """
-    session = database_of(request.app).session()
-    try:
+    async with database_of(connection.app).transaction() as session:
         yield session
-        await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
-    finally:
-        await session.close()
+
+
+def provide_sync_session(request: Request) -> Iterator[SyncDbSession]:
+    """Yield a sync session for one request of a sync handler, as ``sync_transaction()`` does."""
+    with database_of(request.app).sync_transaction() as session:
+        yield session
 
 
 #: Annotate a handler parameter with it to receive the request's session: ``db: Session``.
 Session = Annotated[DbSession, Depends(provide_session)]
+#: The same for sync handlers (``def``): ``db: SyncSession``; its I/O runs in worker threads.
+SyncSession = Annotated[SyncDbSession, Depends(provide_sync_session, thread=True)]

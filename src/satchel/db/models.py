@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from satchel.errors import MissingDependencyError
 
 try:
     import sqlalchemy as sa
     from sqlalchemy.engine import Dialect
+    from sqlalchemy.ext.compiler import compiles
     from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+    from sqlalchemy.sql.compiler import SQLCompiler
+    from sqlalchemy.sql.functions import FunctionElement
 except ImportError as exc:
     raise MissingDependencyError("sqlalchemy", "db") from exc
 
-__all__ = ["NAMING_CONVENTION", "Model", "UTCDateTime", "table_name", "timestamps"]
+__all__ = ["NAMING_CONVENTION", "Model", "UTCDateTime", "table_name", "timestamps", "utc_now"]
 
 #: Constraint and index names, stable across databases so migrations can refer to them.
 NAMING_CONVENTION = {
@@ -79,10 +82,39 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         return result
 
 
-class timestamps:
-    """Mixin adding ``created_at`` and ``updated_at``, set by the database (UTC)."""
+class utc_now(FunctionElement[datetime]):
+    """The database's current time, written the way ``UTCDateTime`` writes bound values.
 
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now())
+    On SQLite ``CURRENT_TIMESTAMP`` has no fraction ("12:00:01") while bound values
+    have six digits ("12:00:01.000000"): as text they would never compare equal, and
+    ordering by the column would misplace rows within a second. Elsewhere: ``now()``.
+    """
+
+    type = UTCDateTime()
+    name = "utc_now"
+    inherit_cache = True
+
+
+@compiles(utc_now)
+def _utc_now(element: utc_now, compiler: SQLCompiler, **options: Any) -> str:
+    return "CURRENT_TIMESTAMP"
+
+
+@compiles(utc_now, "sqlite")
+def _utc_now_sqlite(element: utc_now, compiler: SQLCompiler, **options: Any) -> str:
+    return "(strftime('%Y-%m-%d %H:%M:%f000', 'now'))"
+
+
+class timestamps:
+    """Mixin adding ``created_at`` and ``updated_at``, set by the database (UTC).
+
+    Both are read back in the same statement that writes them (``eager_defaults``),
+    so a row stays readable after a flush, even by code that cannot load lazily.
+    """
+
+    __mapper_args__: ClassVar[dict[str, Any]] = {"eager_defaults": True}
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=utc_now())
     updated_at: Mapped[datetime] = mapped_column(
-        UTCDateTime(), server_default=sa.func.now(), onupdate=sa.func.now()
+        UTCDateTime(), server_default=utc_now(), onupdate=utc_now()
     )

@@ -1,11 +1,16 @@
-"""``DbSession``: an ``AsyncSession`` with the helpers handlers need (404s, 409s, counts, pages)."""
+"""``DbSession`` and ``SyncDbSession``: sessions with the helpers handlers need.
+
+404s, 409s, counts, offset and cursor pages. The helpers are written once, on
+the sync session; the async one runs them on the sync session it drives, as
+SQLAlchemy's ``AsyncSession.run_sync`` does.
+"""
 
 from __future__ import annotations
 
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
 import msgspec
 
@@ -13,15 +18,20 @@ from satchel.errors import BadRequest, Conflict, MissingDependencyError, NotFoun
 
 try:
     import sqlalchemy as sa
+    from sqlalchemy import orm
     from sqlalchemy.exc import IntegrityError
     from sqlalchemy.ext.asyncio import AsyncSession
 except ImportError as exc:
     raise MissingDependencyError("sqlalchemy", "db") from exc
 
-__all__ = ["DbSession", "Page", "conflict_from"]
+from satchel.db.cursor import CursorPage, KeyArgument, cursor_page
+
+__all__ = ["DbSession", "Page", "SyncDbSession", "conflict_from"]
 
 T = TypeVar("T")
 U = TypeVar("U")
+R = TypeVar("R")
+P = ParamSpec("P")
 
 # SQLite names the failed constraint by its columns: "UNIQUE constraint failed: article.slug".
 _SQLITE_CONSTRAINT = re.compile(r"constraint failed: (\S+)")
@@ -63,72 +73,74 @@ def _model_name(model: type[Any]) -> str:
     return model.__name__
 
 
-class DbSession(AsyncSession):
-    """The session ``Session`` injects; committed after a successful request.
+class SyncDbSession(orm.Session):
+    """A sync session with the helpers handlers need; ``DbSession`` runs these same helpers.
 
-    ``flush()`` and ``commit()`` raise ``Conflict`` (409) for a violated constraint;
-    a handler that wants to react to a duplicate flushes before returning.
+    Injected as ``db: SyncSession`` into sync handlers, made by
+    ``Database.sync_session()`` and ``Database.sync_transaction()``.
+    ``flush()`` and ``commit()`` raise ``Conflict`` (409) for a violated constraint.
     """
 
-    async def flush(self, objects: Sequence[Any] | None = None) -> None:
+    def flush(self, objects: Sequence[Any] | None = None) -> None:
         """Flush pending changes; a violated constraint raises ``Conflict``."""
         try:
-            await super().flush(objects)
+            super().flush(objects)
         except IntegrityError as error:
             raise conflict_from(error) from error
 
-    async def commit(self) -> None:
+    def commit(self) -> None:
         """Commit; a violated constraint raises ``Conflict``."""
         try:
-            await super().commit()
+            super().commit()
         except IntegrityError as error:
             raise conflict_from(error) from error
 
-    async def get_or_404(self, model: type[T], pk: Any) -> T:
+    def get_or_404(self, model: type[T], pk: Any) -> T:
         """The row with primary key ``pk``, or ``NotFound`` naming the model."""
-        found = await self.get(model, pk)
+        found = self.get(model, pk)
         if found is None:
             raise NotFound(f"{_model_name(model)} not found")
         return found
 
-    async def get_one_or_404(self, model: type[T], **filters: Any) -> T:
-        """The one row whose columns equal ``filters``, or ``NotFound``.
+    def get_one_or_404(self, model: type[T], /, **filters: Any) -> T:
+        """The one row whose columns equal ``filters`` (bound, never spliced into SQL), or 404.
 
         Raises:
             ValueError: A filter names no column of ``model``.
             sqlalchemy.exc.MultipleResultsFound: Several rows match.
         """
-        return await self.one_or_404(_filtered(model, filters))
+        return self.one_or_404(_filtered(model, filters))
 
-    async def first_or_404(self, statement: sa.Select[T]) -> T:
+    def first_or_404(self, statement: sa.Select[T]) -> T:
         """The first row ``statement`` selects, or ``NotFound``."""
-        found = (await self.scalars(statement.limit(1))).first()
+        found = self.scalars(statement.limit(1)).first()
         if found is None:
             raise NotFound(f"{_entity_name(statement)} not found")
         return found
 
-    async def one_or_404(self, statement: sa.Select[T]) -> T:
+    def one_or_404(self, statement: sa.Select[T]) -> T:
         """The only row ``statement`` selects, or ``NotFound``.
 
         Raises:
             sqlalchemy.exc.MultipleResultsFound: Several rows match.
         """
-        found = (await self.scalars(statement)).one_or_none()
+        found = self.scalars(statement).one_or_none()
         if found is None:
             raise NotFound(f"{_entity_name(statement)} not found")
         return found
 
-    async def exists(self, query: sa.Select[Any] | type[Any], /, **filters: Any) -> bool:
+    def exists(self, query: sa.Select[Any] | type[Any], /, **filters: Any) -> bool:
         """Whether ``query`` (a select, or a model filtered by ``filters``) finds a row."""
         statement = _filtered(query, filters) if isinstance(query, type) else query
-        return bool(await self.scalar(sa.select(statement.exists())))
+        return bool(self.scalar(sa.select(statement.exists())))
 
-    async def count(self, query: sa.Select[Any] | type[Any], /, **filters: Any) -> int:
+    def count(self, query: sa.Select[Any] | type[Any], /, **filters: Any) -> int:
         """How many rows ``query`` (a select, or a model filtered by ``filters``) finds."""
         statement = _filtered(query, filters) if isinstance(query, type) else query
-        return await self._count(statement)
+        counted = sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
+        return int(self.scalar(counted) or 0)
 
-    async def paginate(
+    def paginate(
         self, statement: sa.Select[T], *, page: int = 1, size: int = 20, max_size: int = 100
     ) -> Page[T]:
         """Page ``page`` (from 1) of ``statement``'s rows, ``size`` per page (at most ``max_size``).
@@ -141,14 +153,108 @@ class DbSession(AsyncSession):
         if page < 1 or size < 1:
             raise BadRequest("page and size must be at least 1")
         size = min(size, max_size)
-        total = await self._count(statement)
+        total = self.count(statement)
         window = statement.limit(size).offset((page - 1) * size)
-        items = list((await self.scalars(window)).all())
+        items = list(self.scalars(window).all())
         return Page(items, page, size, total, math.ceil(total / size))
 
-    async def _count(self, statement: sa.Select[Any]) -> int:
-        counted = sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
-        return int(await self.scalar(counted) or 0)
+    def paginate_cursor(
+        self,
+        statement: sa.Select[T],
+        *,
+        order_by: Sequence[KeyArgument],
+        cursor: str | None = None,
+        size: int = 20,
+        max_size: int = 100,
+    ) -> CursorPage[T]:
+        """The page of ``statement``'s rows after (or before) ``cursor``, ordered by ``order_by``.
+
+        ``order_by`` replaces the statement's ordering: NOT NULL columns, each
+        ascending or ``.desc()``, the last one unique (the primary key) so rows
+        with equal keys are neither skipped nor repeated. ``cursor`` is a page's
+        ``next_cursor`` or ``previous_cursor``; None asks for the first page.
+
+        Raises:
+            BadRequest: ``size`` is below 1, or ``cursor`` is malformed or was altered.
+        """
+        if size < 1:
+            raise BadRequest("size must be at least 1")
+        return cursor_page(self, statement, order_by, cursor, min(size, max_size))
+
+
+class DbSession(AsyncSession):
+    """The session ``Session`` injects; committed after a successful request.
+
+    Its helpers are ``SyncDbSession``'s, awaited. ``flush()`` and ``commit()``
+    raise ``Conflict`` (409) for a violated constraint; a handler that wants to
+    react to a duplicate flushes before returning.
+    """
+
+    # The AsyncSession drives a session of this class: its flush and commit raise
+    # Conflict here too, and its helpers run on it through run_sync.
+    sync_session_class = SyncDbSession
+
+    async def get_or_404(self, model: type[T], pk: Any) -> T:
+        """The row with primary key ``pk``, or ``NotFound`` naming the model."""
+        return await self._run(SyncDbSession.get_or_404, model, pk)
+
+    async def get_one_or_404(self, model: type[T], /, **filters: Any) -> T:
+        """The one row whose columns equal ``filters``, or ``NotFound``."""
+        return await self._run(SyncDbSession.get_one_or_404, model, **filters)
+
+    async def first_or_404(self, statement: sa.Select[T]) -> T:
+        """The first row ``statement`` selects, or ``NotFound``."""
+        return await self._run(SyncDbSession.first_or_404, statement)
+
+    async def one_or_404(self, statement: sa.Select[T]) -> T:
+        """The only row ``statement`` selects, or ``NotFound``."""
+        return await self._run(SyncDbSession.one_or_404, statement)
+
+    async def exists(self, query: sa.Select[Any] | type[Any], /, **filters: Any) -> bool:
+        """Whether ``query`` (a select, or a model filtered by ``filters``) finds a row."""
+        return await self._run(SyncDbSession.exists, query, **filters)
+
+    async def count(self, query: sa.Select[Any] | type[Any], /, **filters: Any) -> int:
+        """How many rows ``query`` (a select, or a model filtered by ``filters``) finds."""
+        return await self._run(SyncDbSession.count, query, **filters)
+
+    async def paginate(
+        self, statement: sa.Select[T], *, page: int = 1, size: int = 20, max_size: int = 100
+    ) -> Page[T]:
+        """Page ``page`` (from 1) of ``statement``'s rows; see ``SyncDbSession.paginate``."""
+        return await self._run(
+            SyncDbSession.paginate, statement, page=page, size=size, max_size=max_size
+        )
+
+    async def paginate_cursor(
+        self,
+        statement: sa.Select[T],
+        *,
+        order_by: Sequence[KeyArgument],
+        cursor: str | None = None,
+        size: int = 20,
+        max_size: int = 100,
+    ) -> CursorPage[T]:
+        """A keyset page of ``statement``'s rows; see ``SyncDbSession.paginate_cursor``."""
+        return await self._run(
+            SyncDbSession.paginate_cursor,
+            statement,
+            order_by=order_by,
+            cursor=cursor,
+            size=size,
+            max_size=max_size,
+        )
+
+    async def _run(
+        self,
+        helper: Callable[Concatenate[SyncDbSession, P], R],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> R:
+        # run_sync hands the helper this session's sync session, which is a SyncDbSession.
+        run: Callable[Concatenate[orm.Session, P], R] = helper  # type: ignore[assignment]
+        return await self.run_sync(run, *args, **kwargs)
 
 
 def _filtered(model: type[T], filters: dict[str, Any]) -> sa.Select[T]:
