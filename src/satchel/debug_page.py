@@ -52,6 +52,8 @@ _BRACKETS: dict[type, tuple[str, str]] = {
 }
 _EMPTY: dict[type, str] = {set: "set()", frozenset: "frozenset()"}
 _NO_KEY = object()
+# Jinja2 sets this global in the frames it rewrites to point into a template's source.
+_TEMPLATE_MARK = "__jinja_exception__"
 
 
 @dataclass(frozen=True)
@@ -229,7 +231,7 @@ def _frame(frame: types.FrameType, lineno: int, limit: int) -> _Frame:
     return _Frame(
         filename=filename,
         lineno=lineno,
-        function=frame.f_code.co_qualname,
+        function=_function_name(frame.f_code),
         source=_source(filename, lineno),
         local_vars=local_vars,
         locals_omitted=omitted,
@@ -237,7 +239,16 @@ def _frame(frame: types.FrameType, lineno: int, limit: int) -> _Frame:
     )
 
 
+def _function_name(code: types.CodeType) -> str:
+    # A code object renamed after compiling keeps its old qualified name: Jinja2 names the
+    # frames it points into templates "top-level template code" or "block 'content'" so.
+    qualname = code.co_qualname
+    return qualname if qualname.rpartition(".")[2] == code.co_name else code.co_name
+
+
 def _source(filename: str, lineno: int) -> list[tuple[int, str]]:
+    # A template reloaded in debug mode may have changed since linecache last read it.
+    linecache.checkcache(filename)
     # No module globals: a loader's get_source() could run arbitrary code; read files only.
     lines = linecache.getlines(filename)
     if not 1 <= lineno <= len(lines):
@@ -252,6 +263,10 @@ def _source(filename: str, lineno: int) -> list[tuple[int, str]]:
 
 def _locals(frame: types.FrameType, limit: int) -> tuple[list[tuple[str, str]], int]:
     names = [(k, v) for k, v in frame.f_locals.items() if not (k[:2] == "__" == k[-2:])]
+    if _TEMPLATE_MARK in frame.f_globals:
+        # A template's locals are its whole context, the environment's helpers first
+        # (range, url_for, ...): leave callables out so the template's own data shows.
+        names = [(k, v) for k, v in names if not callable(v)]
     shown = [(k, REDACTED if _is_sensitive(k) else _repr(v, limit)) for k, v in names[:_MAX_LOCALS]]
     return shown, len(names) - len(shown)
 

@@ -8,8 +8,11 @@ compiled once, when the application starts.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any, TypedDict, TypeVar, Unpack
 
 from satchel.errors import ConfigurationError
@@ -112,6 +115,10 @@ class Router:
         tags: OpenAPI tags added to every route of this router (and its children).
         dependencies: ``Depends(...)`` markers run before every handler of this router
             (and its children), e.g. a rate limit or an authentication check.
+        template_folder: A folder of templates this router brings (``satchel.templates``
+            searches it after the app's own directories, so a project can override
+            them). A relative path is relative to the directory of the module that
+            creates the router (the working directory where there is none, as in a REPL).
 
     >>> api = Router(prefix="/api", name="api")
     >>> @api.get("/ping")
@@ -129,6 +136,7 @@ class Router:
         middleware: Iterable[Middleware] = (),
         tags: Iterable[str] = (),
         dependencies: Iterable[Any] = (),
+        template_folder: str | os.PathLike[str] | None = None,
     ) -> None:
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ConfigurationError(f"Router prefix {prefix!r} must start and not end with '/'")
@@ -140,6 +148,10 @@ class Router:
         self.children: list[tuple[Router, str]] = []
         self.middleware: list[Middleware] = list(middleware)
         self.error_handlers: dict[ErrorKey, ErrorHandler] = {}
+        #: The absolute path of this router's template folder, if it has one.
+        self.template_folder = (
+            None if template_folder is None else _beside_caller(template_folder, sys._getframe(1))
+        )
         self._frozen = False
 
     # -- registration --------------------------------------------------------------------
@@ -271,6 +283,13 @@ class Router:
         self._frozen = True
         for child, _ in self.children:
             child.freeze()
+
+
+def _beside_caller(folder: str | os.PathLike[str], caller: FrameType) -> str:
+    # The creating module's file, as Flask resolves a blueprint's folders from its import name.
+    module_file = caller.f_globals.get("__file__")
+    base = os.path.dirname(os.path.abspath(module_file)) if isinstance(module_file, str) else ""
+    return os.path.abspath(os.path.join(base, folder))
 
 
 def _dependencies(markers: Iterable[Any], where: str) -> tuple[Dependency, ...]:

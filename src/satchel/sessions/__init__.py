@@ -12,6 +12,7 @@ import typing as _typing
 
 from satchel.lazyexports import lazy_exports as _lazy_exports
 from satchel.sessions.backends import CookieStore
+from satchel.sessions.flash import FlashMessage, flash, get_flashed_messages
 from satchel.sessions.memory import MemoryStore
 from satchel.sessions.middleware import SessionMiddleware, get_session
 from satchel.sessions.session import Session
@@ -35,10 +36,13 @@ if not _typing.TYPE_CHECKING:  # hidden from type checkers: a typo stays a typin
 __all__ = [
     "CookieStore",
     "DatabaseStore",
+    "FlashMessage",
     "MemoryStore",
     "RedisStore",
     "Session",
     "SessionMiddleware",
     "SessionStore",
+    "flash",
+    "get_flashed_messages",
     "get_session",
 ]

@@ -1,0 +1,3 @@
+"""A package shipping templates, as a battery does (``Templates(packages=[...])``)."""
+
+__all__: list[str] = []
