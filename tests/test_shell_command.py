@@ -71,6 +71,16 @@ def test_namespace_has_the_app_models_and_a_session() -> None:
         namespace["db"].close()
 
 
+def test_namespace_without_a_sync_driver_still_has_the_database() -> None:
+    # No sync twin is known for aioodbc: the shell must open all the same, without db.
+    app = App(settings=Settings())
+    database = Database("mssql+aioodbc://db/app")
+    database.init_app(app)
+    namespace = shell_namespace(app)
+    assert namespace["database"] is database
+    assert "db" not in namespace
+
+
 def test_namespace_without_a_database() -> None:
     namespace = shell_namespace(App(settings=Settings()))
     assert "db" not in namespace

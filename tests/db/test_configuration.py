@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from pathlib import Path
+from typing import Any
+
 import pytest
 import sqlalchemy as sa
 
@@ -131,3 +135,37 @@ def test_a_driver_without_a_known_sync_twin_needs_sync_url() -> None:
         database.sync_engine  # noqa: B018 - the property is what fails
     explicit = Database("mssql+aioodbc://db/app", sync_url="sqlite:///fallback.db")
     assert explicit.sync_engine.url.database == "fallback.db"
+
+
+def test_threads_asking_at_once_share_one_sync_engine(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Sync handlers' first requests ask for the engine from several worker threads: an
+    # engine made twice would leave one pool that nothing ever disposes.
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'app.db'}")
+    made: list[sa.Engine] = []
+    seen: list[sa.Engine] = []
+    threads: list[threading.Thread] = []
+    create_engine = sa.create_engine
+
+    def create_while_another_thread_asks(*args: Any, **kwargs: Any) -> sa.Engine:
+        if not made and threading.current_thread() is threading.main_thread():
+            asking = threading.Thread(target=lambda: seen.append(database.sync_engine))
+            asking.start()
+            # It waits for this engine (this join gives up), or makes one of its own.
+            asking.join(timeout=0.5)
+            threads.append(asking)
+        engine = create_engine(*args, **kwargs)
+        made.append(engine)
+        return engine
+
+    monkeypatch.setattr(sa, "create_engine", create_while_another_thread_asks)
+    try:
+        engine = database.sync_engine
+        for thread in threads:
+            thread.join()
+        assert seen == [engine]
+        assert made == [engine]
+    finally:
+        for each in made:
+            each.dispose()

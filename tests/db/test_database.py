@@ -6,11 +6,13 @@ import asyncio
 import subprocess
 import sys
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
 import pytest
 from sqlalchemy import update
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from satchel import App, BadRequest, Query, Settings
 from satchel.db import Database, Page, Session, database_of, select
@@ -223,3 +225,29 @@ def test_import_satchel_loads_no_sqlalchemy_but_satchel_db_works() -> None:
         "import satchel.db; assert 'sqlalchemy' in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_filters_may_name_any_column(tmp_path: Path) -> None:
+    # The helpers' keyword filters once went through run_sync, whose own parameter
+    # ``fn`` took a filter on a column of that name (a TypeError).
+    class Base(DeclarativeBase):
+        pass
+
+    class Formula(Base):
+        __tablename__ = "formula"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        fn: Mapped[str]
+
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'formulas.db'}")
+
+    async def main() -> None:
+        await database.create_all(Base.metadata)
+        async with database.transaction() as session:
+            session.add(Formula(fn="sin"))
+        async with database.session() as session:
+            assert (await session.get_one_or_404(Formula, fn="sin")).fn == "sin"
+            assert await session.exists(Formula, fn="sin")
+            assert await session.count(Formula, fn="cos") == 0
+        await database.dispose()
+
+    asyncio.run(main())

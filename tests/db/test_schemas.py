@@ -180,7 +180,9 @@ def test_include_exclude_and_read_only() -> None:
     assert "internal_note" not in fields(Guarded)
     assert "isbn" not in fields(GuardedPatch)
     # Including a column the database sets lets clients send it, without having to.
-    assert fields(Stamped)["created_at"] == (datetime | UnsetType, UNSET)
+    # A zoned column's datetime must carry its zone (a naive one cannot be stored as UTC).
+    zoned = Annotated[datetime, Meta(tz=True)]
+    assert fields(Stamped)["created_at"] == (zoned | UnsetType, UNSET)
 
 
 def test_fields_in_the_class_body_add_to_and_replace_derived_ones() -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from satchel import App, Query, Settings
 from satchel.db import Database, ModelSchema, Page, Session, select
 from satchel.testing import TestClient
-from tests.db.models import Book, Review
+from tests.db.models import Book, Entry, Review
 from tests.support import assert_problem
 
 
@@ -34,6 +34,10 @@ class ReviewOut(ModelSchema[Review], include=("stars",)):
 
 class BookWithReviews(ModelSchema[Book], include=("title",)):
     reviews: list[ReviewOut]  # a relationship: declared, and loaded by the query
+
+
+class EntryIn(ModelSchema[Entry], mode="create"):  # Entry.at is a UTCDateTime
+    pass
 
 
 def make_app(database: Database) -> App[Any]:
@@ -136,6 +140,29 @@ def test_bad_bodies_are_422s(database: Database) -> None:
             errors = response.json()["errors"]
             assert errors == [{"location": "body", "name": field, "message": message}], name
         assert client.get("/books").json()["total"] == 0
+
+
+def test_a_datetime_without_its_zone_is_a_422_not_a_500(database: Database) -> None:
+    app = App(settings=Settings())
+    database.init_app(app)
+
+    @app.post("/entries", status_code=201)
+    async def create(body: EntryIn, db: Session) -> None:
+        db.add(body.to_model())
+
+    entry = {"name": "n", "status": "draft", "rank": 1}
+    with TestClient(app) as client:
+        naive = client.post("/entries", json={**entry, "at": "2024-01-01T12:00:00"})
+        assert_problem(naive.json(), 422)
+        assert naive.json()["errors"] == [
+            {
+                "location": "body",
+                "name": "at",
+                "message": "Expected `datetime` with a timezone component",
+            }
+        ]
+        zoned = client.post("/entries", json={**entry, "at": "2024-01-01T12:00:00+02:00"})
+        assert zoned.status_code == 201
 
 
 def test_patch_changes_only_the_fields_sent(database: Database) -> None:

@@ -86,9 +86,13 @@ def _reported(function: Callable[..., R]) -> Callable[..., R]:
     return run
 
 
-def _line(revision: Revision) -> str:
-    head = " (head)" if revision.head else ""
-    return f"{revision.id}  {revision.message}{head}"
+def _list(revisions: list[Revision], none: str) -> None:
+    """Echo one line per revision, or ``none`` when there is none."""
+    for revision in revisions:
+        head = " (head)" if revision.head else ""
+        click.echo(f"{revision.id}  {revision.message}{head}")
+    if not revisions:
+        click.echo(none)
 
 
 def _shown(path: Path) -> str:
@@ -187,11 +191,7 @@ def history(ctx: click.Context) -> None:
 
     No database is needed.
     """
-    revisions = _migrations(ctx).history()
-    for revision in revisions:
-        click.echo(_line(revision))
-    if not revisions:
-        click.echo("No migrations yet.")
+    _list(_migrations(ctx).history(), "No migrations yet.")
 
 
 @db_command.command("heads")
@@ -202,8 +202,7 @@ def heads(ctx: click.Context) -> None:
 
     More than one means branches that a merge migration should join.
     """
-    for revision in _migrations(ctx).heads():
-        click.echo(_line(revision))
+    _list(_migrations(ctx).heads(), "No migrations yet.")
 
 
 @db_command.command("current")
@@ -211,11 +210,7 @@ def heads(ctx: click.Context) -> None:
 @_reported
 def current(ctx: click.Context) -> None:
     """Show the migration the database is at."""
-    revisions = _migrations(ctx).current()
-    for revision in revisions:
-        click.echo(_line(revision))
-    if not revisions:
-        click.echo("No migration applied.")
+    _list(_migrations(ctx).current(), "No migration applied.")
 
 
 @db_command.command("check")

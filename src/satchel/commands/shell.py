@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import code
+import contextlib
 import importlib
 import importlib.util
 import inspect
@@ -25,7 +26,8 @@ def shell_namespace(app: Any) -> dict[str, Any]:
 
     ``app``; with the ``db`` extra, ``select`` and every model class (subclasses of
     ``satchel.db.Model``, by class name); when the app has a Database, also
-    ``database`` and ``db``, a synchronous session (``db.scalars(select(Post))``).
+    ``database`` and ``db``, a synchronous session (``db.scalars(select(Post))``), when
+    a sync driver is known for the database's URL.
     Two models of one name are both left out rather than one hiding the other.
     """
     namespace: dict[str, Any] = {"app": app}
@@ -41,7 +43,10 @@ def shell_namespace(app: Any) -> dict[str, Any]:
     except ConfigurationError:
         return namespace
     namespace["database"] = database
-    namespace["db"] = database.sync_session()
+    # Without a sync driver for the URL (and no sync_url) there is no sync session; the
+    # shell still opens, with ``await`` on ``database.session()``.
+    with contextlib.suppress(ConfigurationError):
+        namespace["db"] = database.sync_session()
     return namespace
 
 

@@ -63,6 +63,15 @@ def _libpq_environment(url: sa.URL) -> dict[str, str]:
         for attribute, variable in _LIBPQ_VARIABLES.items()
         if (value := getattr(url, attribute))
     }
+    # A host given as ?host=... (a Unix socket's folder, or host:port), as asyncpg takes it.
+    query_host = url.query.get("host")
+    if url.host is None and isinstance(query_host, str) and query_host:
+        host, colon, port = query_host.rpartition(":")
+        if colon and host and port.isdigit():
+            env["PGHOST"] = host
+            env.setdefault("PGPORT", port)
+        else:
+            env["PGHOST"] = query_host
     if url.database:
         env["PGDATABASE"] = url.database
     if url.password:

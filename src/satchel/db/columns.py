@@ -3,7 +3,8 @@
 - The Python type is the ``Mapped[...]`` annotation when there is one, else the
   column type's ``python_type``, else ``Any``; a nullable column adds ``None``.
 - Input fields carry what the column enforces: ``String(n)`` becomes
-  ``max_length=n``, a string ``Enum("a", "b")`` a ``Literal``.
+  ``max_length=n``, a string ``Enum("a", "b")`` a ``Literal``, a timezone-aware
+  ``DateTime`` (``UTCDateTime``) a datetime that must carry its zone.
 - A column is *generated*, never written by clients, when the database or the ORM
   sets it: an autoincrement or defaulted primary key, a server default
   (``timestamps``), an ``onupdate``, a SQL expression default, ``Computed``,
@@ -14,6 +15,7 @@
 
 from __future__ import annotations
 
+import datetime
 import inspect
 import sys
 import types
@@ -151,6 +153,14 @@ def _constrained(base: Any, column_type: Any) -> Any:
     bare, metadata = split_annotated(base)
     if bare is str and isinstance(column_type, sa.Enum) and column_type.enum_class is None:
         return Literal[tuple(column_type.enums)]
+    if bare is datetime.datetime and isinstance(column_type, sa.DateTime):
+        # A naive value would be refused at flush (UTCDateTime) or read as the server's
+        # local time (asyncpg): the client is told to send the zone instead.
+        if column_type.timezone and not any(
+            isinstance(m, msgspec.Meta) and m.tz is not None for m in metadata
+        ):
+            return Annotated[base, msgspec.Meta(tz=True)]
+        return base
     length = getattr(column_type, "length", None)
     if bare not in (str, bytes) or not isinstance(length, int):
         return base

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 import weakref
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any, Self
@@ -103,6 +104,7 @@ class Database:
         self._sessionmaker: async_sessionmaker[DbSession] | None = None
         self._sync_engine: sa.Engine | None = None
         self._sync_sessionmaker: orm.sessionmaker[SyncDbSession] | None = None
+        self._sync_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings, **options: Any) -> Self:
@@ -143,10 +145,15 @@ class Database:
             ConfigurationError: No sync driver is known for the URL's and no ``sync_url`` given.
         """
         if self._sync_engine is None:
-            url = sa.make_url(self._sync_url) if self._sync_url else sync_url(self._url)
-            self._sync_engine = sa.create_engine(url, **self._sync_options)
-            _let_sqlalchemy_begin(self._sync_engine, self._sync_options)
-            translate_unstorable_values(self._sync_engine)
+            # Sync handlers' first requests reach here from several worker threads at
+            # once: one engine only, or the others' pools would never be disposed.
+            with self._sync_lock:
+                if self._sync_engine is None:
+                    url = sa.make_url(self._sync_url) if self._sync_url else sync_url(self._url)
+                    engine = sa.create_engine(url, **self._sync_options)
+                    _let_sqlalchemy_begin(engine, self._sync_options)
+                    translate_unstorable_values(engine)
+                    self._sync_engine = engine
         return self._sync_engine
 
     @property
@@ -166,9 +173,12 @@ class Database:
     def sync_sessionmaker(self) -> orm.sessionmaker[SyncDbSession]:
         """Makes ``SyncDbSession`` objects, as ``sessionmaker`` makes ``DbSession`` ones."""
         if self._sync_sessionmaker is None:
-            self._sync_sessionmaker = orm.sessionmaker(
-                self.sync_engine, class_=SyncDbSession, expire_on_commit=False
-            )
+            engine = self.sync_engine
+            with self._sync_lock:  # one sessionmaker, however many threads ask first
+                if self._sync_sessionmaker is None:
+                    self._sync_sessionmaker = orm.sessionmaker(
+                        engine, class_=SyncDbSession, expire_on_commit=False
+                    )
         return self._sync_sessionmaker
 
     def sync_session(self) -> SyncDbSession:

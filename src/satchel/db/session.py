@@ -253,8 +253,13 @@ class DbSession(AsyncSession):
         **kwargs: P.kwargs,
     ) -> R:
         # run_sync hands the helper this session's sync session, which is a SyncDbSession.
-        run: Callable[Concatenate[orm.Session, P], R] = helper  # type: ignore[assignment]
-        return await self.run_sync(run, *args, **kwargs)
+        # The arguments are bound here rather than passed through run_sync, whose own
+        # parameters (fn, _require_await) would take a filter on a column of that name.
+        def run(session: orm.Session) -> R:
+            assert isinstance(session, SyncDbSession)
+            return helper(session, *args, **kwargs)
+
+        return await self.run_sync(run)
 
 
 def _filtered(model: type[T], filters: dict[str, Any]) -> sa.Select[T]:

@@ -66,6 +66,7 @@ def test_migration_commands(module: str) -> None:
     init = db(module, "init")
     assert init.output == "Created migrations/: env.py, script.py.mako, versions/\n"
     assert db(module, "history").output == "No migrations yet.\n"
+    assert db(module, "heads").output == "No migrations yet.\n"
 
     made = db(module, "makemigrations", "-m", "create posts")
     assert made.exit_code == 0, made.output
@@ -188,6 +189,19 @@ def test_client_commands_keep_the_password_off_the_command_line() -> None:
         "PGSSLMODE": "require",
     }
     assert client_command("sqlite+aiosqlite:////srv/app.db").argv == ["sqlite3", "/srv/app.db"]
+
+
+@pytest.mark.parametrize(
+    ("query", "host", "port"),
+    [
+        ("host=/var/run/postgresql", "/var/run/postgresql", None),
+        ("host=db.internal:5433", "db.internal", "5433"),
+    ],
+)
+def test_a_host_in_the_query_reaches_the_client(query: str, host: str, port: str | None) -> None:
+    # The asyncpg dialect connects there (a Unix socket, say): psql must go to the same server.
+    env = client_command(f"postgresql+asyncpg://shop@/shop?{query}").env
+    assert (env.get("PGHOST"), env.get("PGPORT")) == (host, port)
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from satchel.db.migrations import (
     migrations_of,
 )
 from satchel.errors import ConfigurationError
+from satchel.sessions import DatabaseStore
 from tests.db.migrations.conftest import Backend, Project, metadata
 
 
@@ -147,6 +148,35 @@ def test_check_passes_fails_and_needs_an_up_to_date_database(project: Project) -
     old.migrate()
     assert old.check() == []
     assert new.check() == ["+ column post.slug (VARCHAR(100))"]
+
+
+def test_tables_declared_elsewhere_are_kept_when_their_metadata_is_given(
+    project: Project,
+) -> None:
+    # A DatabaseStore keeps its table in the app's database, outside the models: a migration
+    # written from the models alone would drop it with every session in it.
+    store = DatabaseStore(engine=project.database.engine)
+
+    async def create_store_table() -> None:
+        try:
+            await store.create_table()
+        finally:
+            await project.database.dispose()
+
+    asyncio.run(create_store_table())
+    models = posts()
+    both = Migrations(
+        project.database, metadata=[models, store.table.metadata], directory=project.directory
+    )
+
+    source = both.makemigrations("create posts").path.read_text()
+
+    assert "create_table('post'" in source
+    assert "satchel_sessions" not in source
+    both.migrate()
+    assert both.check() == []
+    assert "- table satchel_sessions" in project.at(models).check()
+    assert project.inspect(lambda schema: schema.has_table("satchel_sessions"))
 
 
 def test_data_migration(project: Project) -> None:

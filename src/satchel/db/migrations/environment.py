@@ -41,12 +41,13 @@ class Target:
 
     Attributes:
         database: Where the migrations run.
-        metadata: The tables autogenerate and ``check`` compare the database to.
+        metadata: The tables autogenerate and ``check`` compare the database to (one
+            ``MetaData``, or several).
         applied: The revision of each migration applied or reverted, in order.
     """
 
     database: Database
-    metadata: sa.MetaData
+    metadata: sa.MetaData | tuple[sa.MetaData, ...]
     applied: list[str] = field(default_factory=list)
 
     def record(

@@ -6,7 +6,7 @@ import argparse
 import contextlib
 import os
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -82,7 +82,10 @@ class Migrations:
     Args:
         database: The database migrated.
         metadata: The models' tables, compared to the database to write migrations
-            and by ``check``; ``Model.metadata`` by default.
+            and by ``check``; ``Model.metadata`` by default. A sequence of them for
+            tables declared elsewhere (``[Model.metadata, store.table.metadata]`` for a
+            ``DatabaseStore``): a table in the database that none declares is taken
+            for a removed model, and the next migration drops it.
         directory: The migration environment (``env.py``, ``versions/``), relative
             to the working directory when the commands run.
 
@@ -97,11 +100,13 @@ class Migrations:
         self,
         database: Database,
         *,
-        metadata: sa.MetaData = Model.metadata,
+        metadata: sa.MetaData | Sequence[sa.MetaData] = Model.metadata,
         directory: str | os.PathLike[str] = DEFAULT_DIRECTORY,
     ) -> None:
         self.database = database
-        self.metadata = metadata
+        self.metadata: sa.MetaData | tuple[sa.MetaData, ...] = (
+            metadata if isinstance(metadata, sa.MetaData) else tuple(metadata)
+        )
         self.directory = Path(directory)
 
     def __repr__(self) -> str:
@@ -243,7 +248,9 @@ class Migrations:
             if current != heads:
                 behind.append(", ".join(sorted(current)) or "none")
             else:
-                differences.extend(compare_metadata(context, self.metadata))
+                # Alembic's autogenerate takes a sequence, as target_metadata does,
+                # though this function's annotation names only one.
+                differences.extend(compare_metadata(context, self.metadata))  # type: ignore[arg-type]
             return []
 
         self._run_env(compare)
