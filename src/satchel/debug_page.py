@@ -14,12 +14,14 @@ import itertools
 import linecache
 import os
 import platform
+import sys
 import sysconfig
 import traceback
 import types
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import unquote_plus
 
 from satchel.secret_names import DEBUG_PAGE_SECRET_WORDS, looks_secret
@@ -54,6 +56,8 @@ _EMPTY: dict[type, str] = {set: "set()", frozenset: "frozenset()"}
 _NO_KEY = object()
 # Jinja2 sets this global in the frames it rewrites to point into a template's source.
 _TEMPLATE_MARK = "__jinja_exception__"
+# Jinja2's template context, whose own repr shows every variable, secrets included.
+_TEMPLATE_CONTEXT = ("jinja2.runtime", "Context")
 
 
 @dataclass(frozen=True)
@@ -266,7 +270,7 @@ def _locals(frame: types.FrameType, limit: int) -> tuple[list[tuple[str, str]], 
     if _TEMPLATE_MARK in frame.f_globals:
         # A template's locals are its whole context, the environment's helpers first
         # (range, url_for, ...): leave callables out so the template's own data shows.
-        names = [(k, v) for k, v in names if not callable(v)]
+        names = _template_data(names)
     shown = [(k, REDACTED if _is_sensitive(k) else _repr(v, limit)) for k, v in names[:_MAX_LOCALS]]
     return shown, len(names) - len(shown)
 
@@ -298,6 +302,8 @@ def _repr(value: object, limit: int, depth: int = 0) -> str:
     """Repr value in at most about limit characters; builtin containers are walked here."""
     if isinstance(value, dict) or type(value) in _BRACKETS:
         return _repr_container(value, limit, depth)
+    if _is_template_context(value):
+        return _repr_template_context(value, limit, depth)
     if type(value) in {str, bytes} and isinstance(value, str | bytes) and len(value) > limit:
         # Never build the repr of a huge string in full.
         return f"{repr(value[:limit])[: limit + 2]}... (length {len(value):,})"
@@ -306,6 +312,27 @@ def _repr(value: object, limit: int, depth: int = 0) -> str:
     except Exception as error:  # a user __repr__ may raise anything; the page must still render
         text = f"<{type(value).__qualname__} object; repr() raised {type(error).__qualname__}>"
     return _truncate(text, limit)
+
+
+def _template_data(items: Iterable[tuple[str, object]]) -> list[tuple[str, object]]:
+    return [(name, value) for name, value in items if not callable(value)]
+
+
+def _is_template_context(value: object) -> bool:
+    # Looked up, never imported: the page must not load Jinja2 into apps that lack it.
+    module_name, class_name = _TEMPLATE_CONTEXT
+    context_class = getattr(sys.modules.get(module_name), class_name, None)
+    return isinstance(context_class, type) and isinstance(value, context_class)
+
+
+def _repr_template_context(value: Any, limit: int, depth: int) -> str:
+    """A Jinja2 context as its template's name and data, walked (so redacted) like a dict."""
+    kind = type(value).__qualname__
+    try:
+        name, variables = value.name, dict(_template_data(value.get_all().items()))
+    except Exception as error:  # the page must still render
+        return f"<{kind} object; reading it raised {type(error).__qualname__}>"
+    return f"<{kind} {_repr(name, limit)}: {_repr_container(variables, limit, depth)}>"
 
 
 def _repr_container(value: object, limit: int, depth: int) -> str:

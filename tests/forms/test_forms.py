@@ -140,6 +140,25 @@ def test_binds_multidicts_and_parsed_request_forms() -> None:
         assert form.data["tags"] == ["py", "web"]
 
 
+class EveryKindForm(Form, csrf=False):
+    text = StringField(required=False)
+    number = IntegerField(required=False)
+    box = BooleanField()
+    tags = MultipleChoiceField(choices=[("py", "Python")], required=False)
+    upload = FileField(required=False)
+
+
+@pytest.mark.parametrize("value", [5, 1.5, True, {"a": "b"}, [5], [None], b"x"])
+@pytest.mark.parametrize("name", ["text", "number", "box", "tags", "upload"])
+def test_values_that_are_neither_text_nor_files_are_field_errors(name: str, value: Any) -> None:
+    # What a mapping bound by code may hold (a JSON body, say): a message, never a crash.
+    form = EveryKindForm({name: value})
+    assert not form.validate()
+    assert list(form.errors) == [name]
+    assert len(form.errors[name]) == 1
+    str(form)  # and it renders again
+
+
 def test_an_unbound_form_is_not_valid_and_has_no_errors() -> None:
     form = ArticleForm()
     assert not form.is_bound

@@ -162,6 +162,33 @@ def test_a_declared_field_may_stand_for_a_non_column() -> None:
     assert target == {"title": "T", "secret": "x"}
 
 
+def test_a_write_only_attribute_has_no_initial_value() -> None:
+    class Account:
+        title = "T"
+        secret = property(fset=lambda self, value: None)  # a setter only, as for a password
+
+    class PasswordForm(ModelForm, model=FormsArticle, fields=("title", "secret")):
+        secret = PasswordField()
+
+    form = PasswordForm(obj=Account())
+    assert form.title.value == "T"
+    assert form.secret.initial is None
+
+
+def test_a_subclass_that_removes_a_field_leaves_its_column_alone() -> None:
+    class TitleOnly(ArticleForm, csrf=False):
+        body = None
+
+    assert "body" not in TitleOnly.model_fields
+    form = TitleOnly({"slug": "s", "title": "New"})
+    assert form.validate()
+    article = FormsArticle(slug="s", title="Old", body="kept")
+    form.populate(article)
+    assert (article.title, article.body) == ("New", "kept")
+    with pytest.raises(TypeError, match="lists 'body' in fields and removes it"):
+        type("Both", (ModelForm,), {"body": None}, model=FormsArticle, fields=("body",))
+
+
 def test_saving_needs_a_valid_form_and_a_model() -> None:
     async def never(*args: Any) -> None:
         raise AssertionError("no database work for an invalid form")

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from satchel import App, HTMLResponse
+from satchel import App, HTMLResponse, Settings
 from satchel.debug_page import REDACTED
-from satchel.templates import render, render_block
+from satchel.templates import Templates, render, render_block
 from satchel.testing import TestClient
 from tests.support import FORBIDDEN_IN_BODY
-from tests.templates.support import make_app
+from tests.templates.support import SECRET, make_app, write_templates
 
 BASE = "<!doctype html>\n<main>\n{% block content %}{% endblock %}\n</main>\n"
 SYNTAX = '{% extends "base.html" %}\n{% block content %}\n<p>{{ name }</p>\n{% endblock %}\n'
@@ -73,6 +73,37 @@ def test_debug_page_shows_where_rendering_failed(tmp_path: Path) -> None:
 
     assert f"File \"{tmp_path / 'undefined.html'}\", line 4, in block 'content'" in text
     assert "    > 4 | <p>{{ user.name.upper() }}</p>" in text
+
+
+@pytest.mark.parametrize("path", ["/undefined", "/block/undefined"])
+def test_debug_page_redacts_jinja_contexts(tmp_path: Path, path: str) -> None:
+    # Jinja2's Context objects (Template.render_async's `ctx`, a block's `context`) have a
+    # repr showing every template variable: the page must walk them as it walks dicts.
+    app = App(settings=Settings(secret_key=SECRET, debug=True))
+    Templates(write_templates(tmp_path, FILES), bytecode_cache=False).init_app(app)
+    api_key, password = "leak-" + "a" * 12, "leak-" + "b" * 12  # not in the source shown
+
+    context = {"api_key": api_key, "db": {"password": password}, "count": 3}
+
+    @app.get("/{name}")
+    async def whole(name: str) -> HTMLResponse:
+        return await render(f"{name}.html", context)
+
+    @app.get("/block/{name}")
+    async def block(name: str) -> HTMLResponse:
+        return await render_block(f"{name}.html", "content", context)
+
+    with TestClient(app) as client:
+        page = client.get(path, headers=HTML).text
+        text = client.get(path, headers={"accept": "text/plain"}).text
+    for shown in (page, text):
+        assert api_key not in shown
+        assert password not in shown
+    context_line = next(line for line in text.splitlines() if "= <Context " in line)
+    assert f"'api_key': {REDACTED}" in context_line
+    assert f"'db': {{'password': {REDACTED}}}" in context_line
+    assert "'count': 3" in context_line
+    assert "lipsum" not in context_line  # the environment's helpers are left out
 
 
 def test_debug_page_for_a_failing_block(tmp_path: Path) -> None:

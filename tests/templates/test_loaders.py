@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
 from pathlib import Path
@@ -147,7 +148,7 @@ def test_bytecode_cache_folder_is_created_private_and_filled(tmp_path: Path) -> 
     with TestClient(app) as client:
         assert client.get("/page.html").text == "2"
     assert stat.S_IMODE(cache.stat().st_mode) == 0o700
-    assert [path.name.startswith("__jinja2_") for path in cache.iterdir()] == [True]
+    assert [path.name.startswith("__satchel_jinja2_") for path in cache.iterdir()] == [True]
 
     # What a new process finds there: this template's compiled code, ready to load.
     _, templates = make_app(tmp_path / "t", {}, bytecode_cache=cache)
@@ -156,6 +157,33 @@ def test_bytecode_cache_folder_is_created_private_and_filled(tmp_path: Path) -> 
     source, filename, _ = templates.env.loader.get_source(templates.env, "page.html")  # type: ignore[union-attr]
     bucket = bytecode.get_bucket(templates.env, "page.html", filename, source)
     assert bucket.code is not None
+
+
+@pytest.mark.parametrize("enable_async", [True, False])
+def test_a_plain_jinja2_environment_sharing_the_cache_cannot_unescape(
+    tmp_path: Path, enable_async: bool
+) -> None:
+    # Jinja2's cache keys leave out autoescaping and async: code compiled by a plain
+    # environment (autoescaping off by default) would run unescaped here, or fail.
+    cache = tmp_path / "cache"
+    app, _ = make_app(tmp_path / "t", {"page.html": "{{ x }}"}, bytecode_cache=cache)
+    plain = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(tmp_path / "t")),
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(cache)),
+        enable_async=enable_async,
+    )
+    template = plain.get_template("page.html")  # compiled, and written to the cache folder
+    if enable_async:
+        assert asyncio.run(template.render_async(x="<b>")) == "<b>"
+    else:
+        assert template.render(x="<b>") == "<b>"
+
+    @app.get("/")
+    async def page() -> HTMLResponse:
+        return await render("page.html", {"x": "<b>"})
+
+    with TestClient(app) as client:
+        assert client.get("/").text == "&lt;b&gt;"
 
 
 def test_a_bytecode_cache_others_can_write_is_refused(tmp_path: Path) -> None:

@@ -252,10 +252,8 @@ class MultipleChoiceField(Field[list[T]]):
         """The distinct non-empty texts submitted."""
         keys: set[str] = set()
         for value in values:
-            if not isinstance(value, str):
-                raise self.error("file_sent")
-            if value.strip():
-                keys.add(value.strip())
+            if key := self.text(value).strip():
+                keys.add(key)
         return keys
 
     def empty(self) -> list[T]:

@@ -172,10 +172,17 @@ class Field(Generic[T]):
             return None
         if len(values) > 1:
             raise self.error("single")
-        value = values[0]
-        if not isinstance(value, str):
-            raise self.error("file_sent")
-        return value.strip() or None
+        return self.text(values[0]).strip() or None
+
+    def text(self, value: object) -> str:
+        """``value`` if it is text; else ``ValidationError``.
+
+        An upload gets ``file_sent``; anything else (a number or ``None`` from data
+        bound by code, such as a JSON body) gets ``invalid``.
+        """
+        if isinstance(value, str):
+            return value
+        raise self.error("file_sent" if isinstance(value, UploadFile) else "invalid")
 
     def to_python(self, raw: Any, bound: BoundField[T]) -> T:
         """Turn the extracted input into the field's type (raise ``ValidationError``)."""
@@ -437,10 +444,8 @@ _DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _MAX_NUMBER_LENGTH: Final = 100
 
 
-class _NumberField(Field[T]):
-    """Shared by the number fields: bounds, and a cap on the digits parsed."""
-
-    input_type: ClassVar[str] = "number"
+class _RangeField(Field[T]):
+    """Shared by the number and date fields: ``min_value`` and ``max_value``, both included."""
 
     def __init__(
         self,
@@ -469,6 +474,19 @@ class _NumberField(Field[T]):
         self.min_value = min_value
         self.max_value = max_value
 
+    def constraints(self) -> dict[str, Any]:
+        return {
+            **super().constraints(),
+            "min": self.format(self.min_value),
+            "max": self.format(self.max_value),
+        }
+
+
+class _NumberField(_RangeField[T]):
+    """Shared by the number fields: a cap on the digits parsed."""
+
+    input_type: ClassVar[str] = "number"
+
     def to_python(self, raw: str, bound: BoundField[T]) -> T:
         if len(raw) > _MAX_NUMBER_LENGTH:
             raise self.error("invalid")
@@ -477,9 +495,6 @@ class _NumberField(Field[T]):
     def parse(self, raw: str) -> T:
         """Parse a number of at most ``_MAX_NUMBER_LENGTH`` characters."""
         raise NotImplementedError
-
-    def constraints(self) -> dict[str, Any]:
-        return {**super().constraints(), "min": self.min_value, "max": self.max_value}
 
 
 class IntegerField(_NumberField[int]):
@@ -579,38 +594,11 @@ class DecimalField(_NumberField[Decimal]):
         return {**super().constraints(), "step": step}
 
 
-class DateField(Field[date]):
+class DateField(_RangeField[date]):
     """A date (``<input type="date">``, which sends ``YYYY-MM-DD`` in every locale)."""
 
     input_type: ClassVar[str] = "date"
     default_messages: ClassVar[Mapping[str, str]] = {"invalid": "Enter a valid date (YYYY-MM-DD)."}
-
-    def __init__(
-        self,
-        label: str | None = None,
-        *,
-        min_value: date | None = None,
-        max_value: date | None = None,
-        required: bool = True,
-        default: date | Callable[[], date] | None = None,
-        help_text: str = "",
-        validators: Iterable[Callable[[date], None]] = (),
-        messages: Mapping[str, str] | None = None,
-        attrs: Mapping[str, Any] | None = None,
-    ) -> None:
-        bounded = min_value is not None or max_value is not None
-        builtin = [Range(min=min_value, max=max_value)] if bounded else []
-        super().__init__(
-            label,
-            required=required,
-            default=default,
-            help_text=help_text,
-            validators=[*builtin, *validators],
-            messages=messages,
-            attrs=attrs,
-        )
-        self.min_value = min_value
-        self.max_value = max_value
 
     def to_python(self, raw: str, bound: BoundField[date]) -> date:
         if _DATE.fullmatch(raw) is None:
@@ -624,13 +612,6 @@ class DateField(Field[date]):
         if isinstance(value, datetime):
             value = value.date()
         return value.isoformat() if isinstance(value, date) else None
-
-    def constraints(self) -> dict[str, Any]:
-        return {
-            **super().constraints(),
-            "min": self.format(self.min_value),
-            "max": self.format(self.max_value),
-        }
 
 
 # What an unchecked box could mean, from clients that send one (a hidden "0" before the box).
@@ -669,9 +650,7 @@ class BooleanField(Field[bool]):
 
     def extract(self, values: list[RawValue]) -> str | None:
         # Several values are fine: a hidden "0" followed by the box's own value, say.
-        texts = [value for value in values if isinstance(value, str)]
-        if len(texts) != len(values):
-            raise self.error("file_sent")
+        texts = [self.text(value) for value in values]
         return "on" if any(t.strip().lower() not in _FALSE_VALUES for t in texts) else None
 
     def to_python(self, raw: str, bound: BoundField[bool]) -> bool:

@@ -69,6 +69,8 @@ class FileField(Field[UploadFile]):
             if isinstance(value, str):
                 if value.strip():  # a file name sent as text: the form was not multipart
                     raise self.error("invalid")
+            elif not isinstance(value, UploadFile):  # bound by code: a number, None...
+                raise self.error("invalid")
             elif value.filename or value.size:  # browsers send an empty part for "no file"
                 uploads.append(value)
         if not uploads:

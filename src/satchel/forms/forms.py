@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Final, Self
+from typing import Any, ClassVar, Final, Self, cast
 
 from markupsafe import Markup, escape
 
@@ -15,7 +15,6 @@ from satchel.forms.files import FileField
 from satchel.forms.html import element
 from satchel.forms.validators import ValidationError
 from satchel.requests import Request
-from satchel.uploads import UploadFile
 
 __all__ = ["Form", "FormInput", "submitted_input"]
 
@@ -285,6 +284,8 @@ def _values(data: FormInput | None, name: str) -> list[RawValue]:
     value = data.get(name)
     if value is None:
         return []
-    if isinstance(value, str | UploadFile):
-        return [value]
-    return list(value)
+    if isinstance(value, list | tuple):
+        return list(value)
+    # One value. Anything but text or an upload (a number in a JSON body, say) is then
+    # refused by the field with a message, like any other input it cannot take.
+    return [cast(RawValue, value)]

@@ -132,6 +132,8 @@ class ModelForm(Form):
         if model is not None:
             cls._derive_fields(model, fields)
         super().__init_subclass__(csrf=csrf, **kwargs)
+        # A subclass that removes a field (``body = None``) must not set its column either.
+        cls.model_fields = tuple(name for name in cls.model_fields if name in cls._fields)
         if model is not None:
             listed = {name: cls._fields[name] for name in cls.model_fields}
             cls._fields = {**listed, **cls._fields}
@@ -148,6 +150,8 @@ class ModelForm(Form):
             raise TypeError(f"{model!r} is not a mapped model class") from None
         not_nullable: set[str] = set()
         for name in fields:
+            if name in vars(cls) and vars(cls)[name] is None:
+                raise TypeError(f"{cls.__name__} lists {name!r} in fields and removes it (= None)")
             declared = isinstance(vars(cls).get(name), Field)
             if name not in columns:
                 if declared:
@@ -176,7 +180,10 @@ class ModelForm(Form):
         prefix: str = "",
     ) -> None:
         self.obj = obj
-        values = {} if obj is None else {name: getattr(obj, name) for name in self.model_fields}
+        # A declared field may stand for a write-only attribute (a setter): no initial value.
+        values = (
+            {} if obj is None else {name: getattr(obj, name, None) for name in self.model_fields}
+        )
         super().__init__(
             data, initial={**values, **(initial or {})}, request=request, prefix=prefix
         )

@@ -12,7 +12,14 @@ import typing as _typing
 
 from satchel.lazyexports import lazy_exports as _lazy_exports
 from satchel.sessions.backends import CookieStore
-from satchel.sessions.flash import FlashMessage, flash, get_flashed_messages
+from satchel.sessions.flash import (
+    FLASH_CATEGORIES,
+    MAX_FLASH_MESSAGES,
+    FlashCategory,
+    FlashMessage,
+    flash,
+    get_flashed_messages,
+)
 from satchel.sessions.memory import MemoryStore
 from satchel.sessions.middleware import SessionMiddleware, get_session
 from satchel.sessions.session import Session
@@ -34,8 +41,11 @@ if not _typing.TYPE_CHECKING:  # hidden from type checkers: a typo stays a typin
 
 
 __all__ = [
+    "FLASH_CATEGORIES",
+    "MAX_FLASH_MESSAGES",
     "CookieStore",
     "DatabaseStore",
+    "FlashCategory",
     "FlashMessage",
     "MemoryStore",
     "RedisStore",

@@ -23,6 +23,10 @@ __all__ = ["Templates", "escapes", "templates_of"]
 #: Where every package keeps its templates (``satchel/auth/templates/...``).
 PACKAGE_FOLDER = "templates"
 _PLAIN_TEXT = (".txt", ".text")
+# Jinja2 keys cached bytecode by template name, file and source only, not by the settings it
+# was compiled with: a plain Jinja2 environment (autoescaping off) sharing the folder would
+# hand this one unescaped code. Files of Satchel's own name keep the two apart.
+_BYTECODE_PATTERN = "__satchel_jinja2_%s.cache"
 
 _registry: weakref.WeakKeyDictionary[App[Any], Templates] = weakref.WeakKeyDictionary()
 
@@ -170,7 +174,7 @@ class Templates:
         self.env.auto_reload = app.debug if self._auto_reload is None else self._auto_reload
         if self._default_bytecode_cache and not app.debug:
             # Jinja2's default folder: private to this user, checked on creation.
-            self.env.bytecode_cache = jinja2.FileSystemBytecodeCache()
+            self.env.bytecode_cache = _file_cache(None)
         for name, value in app_globals(app).items():
             self.env.globals.setdefault(name, value)
         # Templates loaded before now were found without the app's routers.
@@ -216,8 +220,13 @@ def _bytecode_cache(
     if isinstance(setting, jinja2.BytecodeCache):
         return setting
     if isinstance(setting, bool):
-        return jinja2.FileSystemBytecodeCache() if setting else None
-    return jinja2.FileSystemBytecodeCache(_private_folder(setting))
+        return _file_cache(None) if setting else None
+    return _file_cache(_private_folder(setting))
+
+
+def _file_cache(folder: str | None) -> jinja2.FileSystemBytecodeCache:
+    """Bytecode files in ``folder``; None: Jinja2's default folder, private to this user."""
+    return jinja2.FileSystemBytecodeCache(folder, _BYTECODE_PATTERN)
 
 
 def _private_folder(path: str | os.PathLike[str]) -> str:
