@@ -1,18 +1,22 @@
 """What each suite measures: the apps under test and the endpoints each serves.
 
-Two suites share the harness: ``http`` (framework overhead on trivial endpoints, every
-app) and ``validation`` (typed input validated into a model, a dependency, a typed
-answer: Satchel against the frameworks that do the same).
+Three suites share the harness: ``http`` (framework overhead on trivial endpoints, every
+app), ``validation`` (typed input validated into a model, a dependency, a typed
+answer: Satchel against the frameworks that do the same) and ``db`` (TechEmpower's single
+row and fortunes on PostgreSQL: Satchel against Django and FastAPI + SQLAlchemy).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from benchmarks.worlddb import Prepared, check_fortunes, check_world, prepare
+
 Interface = Literal["rsgi", "asgi", "wsgi"]
-BodyKind = Literal["text", "json", "any"]
+BodyKind = Literal["text", "json", "check", "any"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,12 +70,17 @@ class Endpoint:
         name: Name used on the command line (``--endpoints``) and in the results.
         path: Request target, query string included.
         status: Expected status code.
-        body_kind: How the body is checked: exact text, equal JSON value, or not at all.
-        body: Expected text (``text``) or decoded JSON value (``json``).
+        body_kind: How the body is checked: exact text, equal JSON value, a check function,
+            or not at all.
+        body: Expected text (``text``), decoded JSON value (``json``), or (``check``) a
+            function given the bodies of ``verify_requests`` answers that returns what is
+            wrong with them (``None``: nothing).
         content_type: Expected ``content-type`` prefix; ``None`` accepts any.
         method: Request method.
         payload: JSON value sent as the request body (``None``: no body).
         invalid: A request every app must refuse with a 4xx, checked before any load.
+        verify_requests: How many times verification sends the request (answers that
+            should vary, such as a random row, need several).
     """
 
     name: str
@@ -83,6 +92,7 @@ class Endpoint:
     method: str = "GET"
     payload: Any = None
     invalid: InvalidRequest | None = None
+    verify_requests: int = 1
 
     @property
     def expects_error(self) -> bool:
@@ -124,6 +134,10 @@ class Suite:
         apps: The apps it can run (``--apps`` picks among them).
         endpoints: The endpoints it can run (``--endpoints`` picks among them).
         comparisons: Frameworks Satchel is compared with, in their own tables.
+        prepare: Run once before any app starts (the database suite makes its tables);
+            what it returns goes into the report.
+        min_warmup_s: The least warm-up per endpoint the suite accepts (the database
+            suite's warm-up opens every pooled connection before the measured run).
     """
 
     name: str
@@ -132,6 +146,8 @@ class Suite:
     apps: tuple[AppSpec, ...]
     endpoints: tuple[Endpoint, ...]
     comparisons: tuple[Comparison, ...]
+    prepare: Callable[[], Prepared] | None = None
+    min_warmup_s: int = 0
 
 
 def encode_payload(payload: Any) -> bytes | None:
@@ -302,6 +318,68 @@ VALIDATION_ENDPOINTS: tuple[Endpoint, ...] = (
     ),
 )
 
+_DB_PACKAGES = ("sqlalchemy", "asyncpg", "jinja2")
+
+DB_APPS: tuple[AppSpec, ...] = (
+    AppSpec(
+        "satchel-rsgi",
+        "Satchel (RSGI)",
+        "rsgi",
+        "benchmarks.apps.satchel_db_app:app",
+        ("msgspec", *_DB_PACKAGES),
+        "`App()` defaults; `satchel.db` (`Database`, a `Session` per request, committed after"
+        " the handler); `satchel.templates` (`Templates(...).init_app`, which adds its request"
+        " middleware, and `render`)",
+    ),
+    AppSpec(
+        "satchel-asgi",
+        "Satchel (ASGI)",
+        "asgi",
+        "benchmarks.apps.satchel_db_app:app",
+        ("msgspec", *_DB_PACKAGES),
+        "the same module as Satchel (RSGI)",
+    ),
+    AppSpec(
+        "django",
+        "Django",
+        "wsgi",
+        "benchmarks.apps.django_db_app:application",
+        ("django", "psycopg", "psycopg-pool"),
+        "`startproject` defaults (6 contrib apps, the 7 default MIDDLEWARE, DEBUG off);"
+        " the ORM on psycopg 3 with Django's connection pool (`OPTIONS['pool']`), Django"
+        " templates via `render()`",
+    ),
+    AppSpec(
+        "fastapi",
+        "FastAPI",
+        "asgi",
+        "benchmarks.apps.fastapi_db_app:app",
+        ("fastapi", "starlette", "pydantic", *_DB_PACKAGES),
+        "`FastAPI()` defaults; async SQLAlchemy 2 on asyncpg (`AsyncSession` per request from"
+        " a `Depends` generator), a pydantic response model, Starlette's `Jinja2Templates`",
+    ),
+)
+
+DB_ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint(
+        "db",
+        "/db",
+        200,
+        "check",
+        check_world,
+        "application/json",
+        verify_requests=5,
+    ),
+    Endpoint(
+        "fortunes",
+        "/fortunes",
+        200,
+        "check",
+        check_fortunes,
+        "text/html; charset=utf-8",
+    ),
+)
+
 SUITES: tuple[Suite, ...] = (
     Suite(
         "http",
@@ -318,6 +396,16 @@ SUITES: tuple[Suite, ...] = (
         VALIDATION_APPS,
         VALIDATION_ENDPOINTS,
         (Comparison("fastapi", 2.0), Comparison("litestar", 1.3)),
+    ),
+    Suite(
+        "db",
+        "Database: latest results",
+        "db",
+        DB_APPS,
+        DB_ENDPOINTS,
+        (Comparison("django", 2.0), Comparison("fastapi", 1.0)),
+        prepare=prepare,
+        min_warmup_s=1,
     ),
 )
 

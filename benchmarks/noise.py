@@ -31,11 +31,13 @@ def _cores_busy_ticks(cores: tuple[int, ...]) -> int:
     return busy
 
 
-def _process_ticks(pid: int) -> int:
-    # Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+def _process_ticks(pid: int, reaped: bool = False) -> int:
+    # Fields after the parenthesised command name; utime and stime are fields 14 and 15,
+    # cutime and cstime (children waited for) 16 and 17.
     stat = (_PROC / str(pid) / "stat").read_text()
     fields = stat[stat.rindex(")") + 2 :].split()
-    return int(fields[11]) + int(fields[12])
+    own = int(fields[11]) + int(fields[12])
+    return own + int(fields[13]) + int(fields[14]) if reaped else own
 
 
 def _children(pid: int) -> list[int]:
@@ -46,13 +48,17 @@ def _children(pid: int) -> list[int]:
     return children
 
 
-def process_tree_ticks(pid: int) -> int:
-    """CPU ticks (user + system) used so far by ``pid`` and its live descendants."""
+def process_tree_ticks(pid: int, reaped: bool = False) -> int:
+    """CPU ticks (user + system) used so far by ``pid`` and its live descendants.
+
+    ``reaped`` adds the ticks of the descendants that exited and were waited for (a
+    database server's finished backends).
+    """
     total, pending = 0, [pid]
     while pending:
         current = pending.pop()
         try:
-            total += _process_ticks(current)
+            total += _process_ticks(current, reaped)
             pending += _children(current)
         except (OSError, ValueError):
             continue  # exited meanwhile
@@ -97,11 +103,18 @@ class ForeignLoad:
 
     Call :meth:`start` right before the measured run and :meth:`stop` right after it (the
     load generator must be a child process this one waits for, as ``subprocess.run`` does).
+    ``companions`` are other process trees serving the benchmark (the database server):
+    their time is the benchmark's own, not other work.
     """
 
     cores: tuple[int, ...]
     pid: int
+    companions: tuple[int, ...] = ()
     _start: tuple[float, int, int, float] | None = None
+
+    def _ours(self) -> int:
+        companions = sum(process_tree_ticks(pid, reaped=True) for pid in self.companions)
+        return process_tree_ticks(self.pid) + companions
 
     def start(self) -> None:
         """Take the starting counters."""
@@ -109,7 +122,7 @@ class ForeignLoad:
             self._start = (
                 time.monotonic(),
                 _cores_busy_ticks(self.cores),
-                process_tree_ticks(self.pid),
+                self._ours(),
                 _reaped_children_ticks(),
             )
         except (OSError, ValueError):
@@ -119,12 +132,12 @@ class ForeignLoad:
         """Share (0-1) of the cores' capacity used by other work since :meth:`start`."""
         if self._start is None:
             return None
-        started, cores_busy, server, children = self._start
+        started, cores_busy, ours, children = self._start
         try:
             elapsed = time.monotonic() - started
             foreign = (
                 (_cores_busy_ticks(self.cores) - cores_busy)
-                - (process_tree_ticks(self.pid) - server)
+                - (self._ours() - ours)
                 - (_reaped_children_ticks() - children)
             )
         except (OSError, ValueError):

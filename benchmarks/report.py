@@ -81,6 +81,8 @@ class RunInfo:
     max_foreign: float
     """Share of the two cores taken by other work at which a run counts as noisy."""
     started: dt.datetime
+    notes: tuple[str, ...] = ()
+    """Further context lines from the suite's preparation (the database it uses)."""
 
 
 def _version(distribution: str) -> str:
@@ -173,6 +175,7 @@ def _context_lines(results: Results, info: RunInfo) -> list[str]:
         f"- {info.rounds} round(s) x {info.duration_s} s per measurement, "
         f"{info.warmup_s} s warm-up per endpoint per server start; server on core "
         f"{info.server_core}, `wrk {info.wrk_args}` on core {info.client_core}",
+        *info.notes,
         *_noise_lines(results, info),
     ]
 

@@ -1,6 +1,6 @@
 """HTTP throughput of Satchel next to raw RSGI/ASGI apps and other Python frameworks.
 
-Run from the repository root: ``python benchmarks/run.py [--suite http|validation] [--quick]``.
+Run from the repository root: ``python benchmarks/run.py [--suite http|validation|db] [--quick]``.
 See benchmarks/README.md. Every server is one Granian worker pinned to one core, loaded by
 wrk pinned to the other; rounds are interleaved and medians are reported, as ratios to the
 raw RSGI app and between Satchel and the frameworks it is compared with.
@@ -34,6 +34,7 @@ from benchmarks.report import (
 )
 from benchmarks.server import ServerError, granian_server, log_tail
 from benchmarks.verify import VerificationError, verify
+from benchmarks.worlddb import SetupError
 from benchmarks.wrk import WrkError, WrkResult, WrkSettings, request_script, run_wrk
 
 DEFAULT_ROUNDS = 3
@@ -52,8 +53,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--suite",
         default="http",
         choices=[suite.name for suite in SUITES],
-        help="what to measure: http (every app, trivial endpoints; default) or validation"
-        " (Satchel, Litestar and FastAPI validating a body and query parameters)",
+        help="what to measure: http (every app, trivial endpoints; default), validation"
+        " (Satchel, Litestar and FastAPI validating a body and query parameters) or db"
+        " (Satchel, Django and FastAPI + SQLAlchemy reading PostgreSQL)",
     )
     parser.add_argument("--quick", action="store_true", help="1 round x 2 s (a smoke run)")
     parser.add_argument("--rounds", type=int, help=f"interleaved rounds (default {DEFAULT_ROUNDS})")
@@ -152,9 +154,12 @@ class Measurer:
     left a run is measured once, right away.
     """
 
-    def __init__(self, args: argparse.Namespace, measurements: int) -> None:
+    def __init__(
+        self, args: argparse.Namespace, measurements: int, companions: tuple[int, ...] = ()
+    ) -> None:
         self.args = args
         self.cores: tuple[int, int] = (args.server_core, args.client_core)
+        self.companions = companions
         self.wrk = WrkSettings(args.client_core, args.threads, args.connections)
         self.duration_s: int = args.duration
         self.retries: int = args.retries
@@ -208,7 +213,7 @@ class Measurer:
             self._wait_for_quiet()
             if attempt == 0 and args.warmup:
                 run_wrk(url, args.warmup, self.wrk, script)
-            load = ForeignLoad(self.cores, server_pid)
+            load = ForeignLoad(self.cores, server_pid, self.companions)
             load.start()
             try:
                 result = run_wrk(url, args.duration, self.wrk, script)
@@ -301,10 +306,19 @@ def _write_scripts(endpoints: list[Endpoint], directory: Path) -> dict[str, Path
     return scripts
 
 
-def run(args: argparse.Namespace, apps: list[AppSpec], endpoints: list[Endpoint]) -> Results:
-    """Interleave rounds: each round starts every app once; the app order rotates per round."""
+def run(
+    args: argparse.Namespace,
+    apps: list[AppSpec],
+    endpoints: list[Endpoint],
+    companions: tuple[int, ...] = (),
+) -> Results:
+    """Interleave rounds: each round starts every app once; the app order rotates per round.
+
+    ``companions`` are process trees serving the apps (the database server), whose CPU time
+    is not counted as other work.
+    """
     results = Results(apps, endpoints)
-    measurer = Measurer(args, args.rounds * len(apps) * len(endpoints))
+    measurer = Measurer(args, args.rounds * len(apps) * len(endpoints), companions)
     with tempfile.TemporaryDirectory(prefix="satchel-bench-") as log_dir:
         scripts = _write_scripts(endpoints, Path(log_dir))
         for round_no in range(1, args.rounds + 1):
@@ -342,6 +356,16 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         print("error: " + "; ".join(problems), file=sys.stderr)
         return 2
+    if args.warmup < suite.min_warmup_s:
+        print(f"note: the {suite.name} suite warms up for at least {suite.min_warmup_s} s")
+        args.warmup = suite.min_warmup_s
+    prepared = None
+    if suite.prepare is not None:
+        try:
+            prepared = suite.prepare()
+        except SetupError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     info = RunInfo(
         command=shlex.join(["python", "benchmarks/run.py", *argv]),
         rounds=args.rounds,
@@ -359,8 +383,10 @@ def main(argv: list[str] | None = None) -> int:
         ),
         max_foreign=args.max_foreign,
         started=dt.datetime.now(dt.UTC),
+        notes=prepared.notes if prepared else (),
     )
-    results = run(args, apps, endpoints)
+    companions = (prepared.companion_pid,) if prepared and prepared.companion_pid else ()
+    results = run(args, apps, endpoints, companions)
     markdown = results_markdown(results, info, suite)
     print("\n" + markdown)
     if not args.no_write:

@@ -48,6 +48,8 @@ def fetch(
 
 
 def _check_body(endpoint: Endpoint, body: bytes) -> str | None:
+    if endpoint.body_kind == "check":
+        return None  # judged on every answer together, in verify()
     if endpoint.body_kind == "text" and body != endpoint.body.encode():
         return f"body {body!r}, expected {endpoint.body!r}"
     if endpoint.body_kind == "json":
@@ -75,18 +77,7 @@ def _refusal(base_url: str, endpoint: Endpoint) -> int | None:
     return answer.status
 
 
-def verify(base_url: str, endpoint: Endpoint) -> Answer:
-    """Fetch ``endpoint`` and check status, content type and body; check it refuses bad input.
-
-    Raises:
-        VerificationError: If any of them is not what the endpoint expects, or its invalid
-            request was not refused with a 4xx.
-    """
-    where = f"{endpoint.method} {endpoint.path}"
-    try:
-        answer = fetch(base_url, endpoint.path, endpoint.method, endpoint.request_body)
-    except (OSError, http.client.HTTPException) as exc:
-        raise VerificationError(f"{where}: {exc!r}") from exc
+def _problems(endpoint: Endpoint, answer: Answer) -> list[str]:
     problems: list[str] = []
     if answer.status != endpoint.status:
         problems.append(f"status {answer.status}, expected {endpoint.status}")
@@ -95,6 +86,32 @@ def verify(base_url: str, endpoint: Endpoint) -> Answer:
     body_problem = _check_body(endpoint, answer.body)
     if body_problem:
         problems.append(body_problem)
-    if problems:
-        raise VerificationError(f"{where}: " + "; ".join(problems))
-    return replace(answer, refused_with=_refusal(base_url, endpoint))
+    return problems
+
+
+def verify(base_url: str, endpoint: Endpoint) -> Answer:
+    """Fetch ``endpoint`` and check status, content type and body; check it refuses bad input.
+
+    The request is sent ``endpoint.verify_requests`` times; a ``check`` endpoint's function
+    judges all the bodies together.
+
+    Raises:
+        VerificationError: If any of them is not what the endpoint expects, or its invalid
+            request was not refused with a 4xx.
+    """
+    where = f"{endpoint.method} {endpoint.path}"
+    answers = []
+    for _ in range(endpoint.verify_requests):
+        try:
+            answer = fetch(base_url, endpoint.path, endpoint.method, endpoint.request_body)
+        except (OSError, http.client.HTTPException) as exc:
+            raise VerificationError(f"{where}: {exc!r}") from exc
+        problems = _problems(endpoint, answer)
+        if problems:
+            raise VerificationError(f"{where}: " + "; ".join(problems))
+        answers.append(answer)
+    if endpoint.body_kind == "check":
+        problem = endpoint.body([answer.body for answer in answers])
+        if problem:
+            raise VerificationError(f"{where}: {problem}")
+    return replace(answers[0], refused_with=_refusal(base_url, endpoint))
