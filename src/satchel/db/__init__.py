@@ -24,7 +24,7 @@ from satchel.db.database import (
     provide_session,
     provide_sync_session,
 )
-from satchel.db.models import Model, timestamps
+from satchel.db.models import Model, UTCDateTime, timestamps
 from satchel.db.queryparams import Filters, Sort, filter_params, sort_param
 from satchel.db.schemas import ModelSchema
 from satchel.db.session import DbSession, Page, SyncDbSession
@@ -44,6 +44,7 @@ __all__ = [
     "Sort",
     "SyncDbSession",
     "SyncSession",
+    "UTCDateTime",
     "database_of",
     "filter_params",
     "mapped_column",
