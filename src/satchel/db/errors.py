@@ -55,9 +55,10 @@ def _is_unstorable(context: ExceptionContext) -> bool:
     original = context.original_exception
     if isinstance(original, OverflowError):  # sqlite3 binding an int beyond 64 bits
         return True
-    if isinstance(context.sqlalchemy_exception, sa.exc.DataError) and _sqlstate(original) is None:
-        return True  # raised by the driver before the server saw it (psycopg and NUL)
-    return _sqlstate(original) in _BAD_DATA_STATES
+    state = _sqlstate(original)
+    if state is None:  # raised by the driver before the server saw it (psycopg and NUL)
+        return isinstance(context.sqlalchemy_exception, sa.exc.DataError)
+    return state in _BAD_DATA_STATES
 
 
 def translate_unstorable_values(engine: sa.Engine) -> None:
