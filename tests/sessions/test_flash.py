@@ -18,7 +18,7 @@ from satchel.sessions import (
     get_flashed_messages,
     get_session,
 )
-from satchel.sessions.flash import FLASH_CATEGORIES, MAX_FLASH_MESSAGES
+from satchel.sessions.flash import FLASH_CATEGORIES, MAX_FLASH_LENGTH, MAX_FLASH_MESSAGES
 from satchel.testing import TestClient
 from tests.sessions.support import KEY, session_cookie
 
@@ -128,6 +128,16 @@ def test_only_the_newest_messages_are_kept(app: App[Any]) -> None:
     expected = [f"message {n}" for n in range(MAX_FLASH_MESSAGES * 5)][-(MAX_FLASH_MESSAGES - 3) :]
     assert shown == [*expected, "message 0", "message 1", "message 2"]
     assert len(shown) == MAX_FLASH_MESSAGES
+
+
+def test_a_long_message_is_shortened_so_the_session_still_fits_its_cookie(app: App[Any]) -> None:
+    # Flashing user input (a 10,000-character title) once failed the response: the
+    # cookie session grew past what a cookie holds.
+    with TestClient(app) as client:
+        response = client.post("/flash", json={"message": "x" * 10_000, "category": "info"})
+        assert response.status_code == 200
+        (shown,) = client.get("/articles").json()
+    assert shown["message"] == "x" * (MAX_FLASH_LENGTH - 1) + "…"
 
 
 def test_hostile_text_is_kept_as_text(app: App[Any]) -> None:

@@ -14,6 +14,7 @@ from satchel.lazyexports import lazy_exports as _lazy_exports
 from satchel.sessions.backends import CookieStore
 from satchel.sessions.flash import (
     FLASH_CATEGORIES,
+    MAX_FLASH_LENGTH,
     MAX_FLASH_MESSAGES,
     FlashCategory,
     FlashMessage,
@@ -42,6 +43,7 @@ if not _typing.TYPE_CHECKING:  # hidden from type checkers: a typo stays a typin
 
 __all__ = [
     "FLASH_CATEGORIES",
+    "MAX_FLASH_LENGTH",
     "MAX_FLASH_MESSAGES",
     "CookieStore",
     "DatabaseStore",

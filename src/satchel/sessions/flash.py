@@ -3,7 +3,9 @@
 A handler flashes a message before redirecting (``"Article saved"``); the page
 after the redirect reads it, which removes it, so each message is shown once.
 Messages live in the session, so they work with every session store, and at
-most :data:`MAX_FLASH_MESSAGES` are kept: the oldest go first.
+most :data:`MAX_FLASH_MESSAGES` are kept: the oldest go first. A message longer
+than :data:`MAX_FLASH_LENGTH` is shortened, so flashing user input (a title)
+cannot make the session too large for its cookie.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from satchel.sessions.middleware import get_session
 
 __all__ = [
     "FLASH_CATEGORIES",
+    "MAX_FLASH_LENGTH",
     "MAX_FLASH_MESSAGES",
     "FlashCategory",
     "FlashMessage",
@@ -31,6 +34,8 @@ FlashCategory = Literal["success", "info", "warning", "error"]
 FLASH_CATEGORIES: Final[tuple[FlashCategory, ...]] = get_args(FlashCategory)
 #: The most messages a session keeps: a loop that flashes cannot grow it without limit.
 MAX_FLASH_MESSAGES: Final = 10
+#: The most characters a message keeps; longer ones end in "…" at this length.
+MAX_FLASH_LENGTH: Final = 200
 
 # The session key; namespaced so that it cannot clash with an app's own keys.
 _SESSION_KEY = "satchel.flashes"
@@ -51,7 +56,8 @@ class FlashMessage(msgspec.Struct, frozen=True):
 async def flash(request: Request, message: str, category: FlashCategory = "info") -> None:
     """Keep ``message`` in the session until a page reads it with :func:`get_flashed_messages`.
 
-    Beyond :data:`MAX_FLASH_MESSAGES` unread messages, the oldest is dropped.
+    Beyond :data:`MAX_FLASH_MESSAGES` unread messages, the oldest is dropped; a
+    message longer than :data:`MAX_FLASH_LENGTH` is cut to that length, ending in "…".
 
     Raises:
         ValueError: ``category`` is not one of :data:`FLASH_CATEGORIES`.
@@ -63,6 +69,8 @@ async def flash(request: Request, message: str, category: FlashCategory = "info"
         raise TypeError(f"A flash message must be a str, not {type(message).__name__}")
     session = await get_session(request)
     kept = [[m.category, m.message] for m in _stored(session.get(_SESSION_KEY))]
+    if len(message) > MAX_FLASH_LENGTH:
+        message = message[: MAX_FLASH_LENGTH - 1] + "…"
     kept.append([category, message])
     session[_SESSION_KEY] = kept[-MAX_FLASH_MESSAGES:]
 
