@@ -7,13 +7,13 @@ never passed on. The value the form gives is the declared one (an ``int``, an
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from enum import Enum
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, TypeVar, Unpack, overload
 
 from markupsafe import Markup
 
-from satchel.forms.fields import Field, RawValue, humanize
+from satchel.forms.fields import Field, FieldOptions, RawValue, humanize
 from satchel.forms.html import element, void_element
 
 if TYPE_CHECKING:
@@ -102,12 +102,7 @@ class ChoiceField(Field[T]):
         choices: type[E],
         widget: Literal["select", "radio"] = "select",
         blank_label: str = "---------",
-        required: bool = True,
-        default: E | Callable[[], E] | None = None,
-        help_text: str = "",
-        validators: Iterable[Callable[[E], None]] = (),
-        messages: Mapping[str, str] | None = None,
-        attrs: Mapping[str, Any] | None = None,
+        **options: Unpack[FieldOptions[E]],
     ) -> None: ...
     @overload
     def __init__(
@@ -117,12 +112,7 @@ class ChoiceField(Field[T]):
         choices: Iterable[tuple[T, str]],
         widget: Literal["select", "radio"] = "select",
         blank_label: str = "---------",
-        required: bool = True,
-        default: T | Callable[[], T] | None = None,
-        help_text: str = "",
-        validators: Iterable[Callable[[T], None]] = (),
-        messages: Mapping[str, str] | None = None,
-        attrs: Mapping[str, Any] | None = None,
+        **options: Unpack[FieldOptions[T]],
     ) -> None: ...
     def __init__(
         self,
@@ -131,22 +121,9 @@ class ChoiceField(Field[T]):
         choices: ChoicesInput[Any],
         widget: Literal["select", "radio"] = "select",
         blank_label: str = "---------",
-        required: bool = True,
-        default: Any = None,
-        help_text: str = "",
-        validators: Iterable[Callable[[Any], None]] = (),
-        messages: Mapping[str, str] | None = None,
-        attrs: Mapping[str, Any] | None = None,
+        **options: Unpack[FieldOptions[Any]],
     ) -> None:
-        super().__init__(
-            label,
-            required=required,
-            default=default,
-            help_text=help_text,
-            validators=validators,
-            messages=messages,
-            attrs=attrs,
-        )
+        super().__init__(label, **options)
         self.choices = normalize_choices(choices)
         self.widget = widget
         self.grouped = widget == "radio"
@@ -190,12 +167,7 @@ class MultipleChoiceField(Field[list[T]]):
         *,
         choices: type[E],
         widget: Literal["select", "checkbox"] = "select",
-        required: bool = True,
-        default: list[E] | Callable[[], list[E]] | None = None,
-        help_text: str = "",
-        validators: Iterable[Callable[[list[E]], None]] = (),
-        messages: Mapping[str, str] | None = None,
-        attrs: Mapping[str, Any] | None = None,
+        **options: Unpack[FieldOptions[list[E]]],
     ) -> None: ...
     @overload
     def __init__(
@@ -204,12 +176,7 @@ class MultipleChoiceField(Field[list[T]]):
         *,
         choices: Iterable[tuple[T, str]],
         widget: Literal["select", "checkbox"] = "select",
-        required: bool = True,
-        default: list[T] | Callable[[], list[T]] | None = None,
-        help_text: str = "",
-        validators: Iterable[Callable[[list[T]], None]] = (),
-        messages: Mapping[str, str] | None = None,
-        attrs: Mapping[str, Any] | None = None,
+        **options: Unpack[FieldOptions[list[T]]],
     ) -> None: ...
     def __init__(
         self,
@@ -217,22 +184,9 @@ class MultipleChoiceField(Field[list[T]]):
         *,
         choices: ChoicesInput[Any],
         widget: Literal["select", "checkbox"] = "select",
-        required: bool = True,
-        default: Any = None,
-        help_text: str = "",
-        validators: Iterable[Callable[[Any], None]] = (),
-        messages: Mapping[str, str] | None = None,
-        attrs: Mapping[str, Any] | None = None,
+        **options: Unpack[FieldOptions[Any]],
     ) -> None:
-        super().__init__(
-            label,
-            required=required,
-            default=default,
-            help_text=help_text,
-            validators=validators,
-            messages=messages,
-            attrs=attrs,
-        )
+        super().__init__(label, **options)
         self.choices = normalize_choices(choices)
         self.widget = widget
         self.grouped = widget == "checkbox"

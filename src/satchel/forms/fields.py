@@ -21,7 +21,18 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, Self, TypeVar, overload
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Final,
+    Generic,
+    Self,
+    TypedDict,
+    TypeVar,
+    Unpack,
+    overload,
+)
 
 from markupsafe import Markup
 
@@ -39,8 +50,10 @@ __all__ = [
     "DecimalField",
     "EmailField",
     "Field",
+    "FieldOptions",
     "FloatField",
     "HiddenField",
+    "InputOptions",
     "IntegerField",
     "PasswordField",
     "StringField",
@@ -66,6 +79,22 @@ MESSAGES: Final[Mapping[str, str]] = {
 # C0 controls and DEL: never typed by a user, and NUL is refused by PostgreSQL.
 _CONTROL: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LINE_BREAK: Final = re.compile(r"[\r\n]")
+
+
+class InputOptions(TypedDict, Generic[T], total=False):
+    """The options every field takes as keywords; :class:`Field` says what each does."""
+
+    required: bool
+    help_text: str
+    validators: Iterable[Callable[[T], None]]
+    messages: Mapping[str, str] | None
+    attrs: Mapping[str, Any] | None
+
+
+class FieldOptions(InputOptions[T], total=False):
+    """:class:`InputOptions` and ``default``, for fields that can show a starting value."""
+
+    default: T | Callable[[], T] | None
 
 
 def humanize(name: str) -> str:
@@ -256,23 +285,11 @@ class StringField(Field[str]):
         min_length: int | None = None,
         max_length: int | None = None,
         strip: bool = True,
-        required: bool = True,
-        default: str | Callable[[], str] | None = None,
-        help_text: str = "",
-        validators: Iterable[Callable[[str], None]] = (),
-        messages: Mapping[str, str] | None = None,
-        attrs: Mapping[str, Any] | None = None,
+        **options: Unpack[FieldOptions[str]],
     ) -> None:
-        builtin = [Length(min=min_length)] if min_length is not None else []
-        super().__init__(
-            label,
-            required=required,
-            default=default,
-            help_text=help_text,
-            validators=[*builtin, *validators],
-            messages=messages,
-            attrs=attrs,
-        )
+        if min_length is not None:
+            options["validators"] = [Length(min=min_length), *options.get("validators", ())]
+        super().__init__(label, **options)
         self.min_length = min_length
         self.max_length = max_length
         self.strip = strip
@@ -326,22 +343,10 @@ class PasswordField(StringField):
         *,
         min_length: int | None = None,
         max_length: int | None = 1024,
-        required: bool = True,
-        help_text: str = "",
-        validators: Iterable[Callable[[str], None]] = (),
-        messages: Mapping[str, str] | None = None,
-        attrs: Mapping[str, Any] | None = None,
+        **options: Unpack[InputOptions[str]],
     ) -> None:
         super().__init__(
-            label,
-            min_length=min_length,
-            max_length=max_length,
-            strip=False,
-            required=required,
-            help_text=help_text,
-            validators=validators,
-            messages=messages,
-            attrs=attrs,
+            label, min_length=min_length, max_length=max_length, strip=False, **options
         )
 
 
@@ -370,23 +375,9 @@ class EmailField(StringField):
         label: str | None = None,
         *,
         max_length: int = 254,
-        required: bool = True,
-        default: str | Callable[[], str] | None = None,
-        help_text: str = "",
-        validators: Iterable[Callable[[str], None]] = (),
-        messages: Mapping[str, str] | None = None,
-        attrs: Mapping[str, Any] | None = None,
+        **options: Unpack[FieldOptions[str]],
     ) -> None:
-        super().__init__(
-            label,
-            max_length=max_length,
-            required=required,
-            default=default,
-            help_text=help_text,
-            validators=validators,
-            messages=messages,
-            attrs=attrs,
-        )
+        super().__init__(label, max_length=max_length, **options)
         self._email = Email(self.messages["invalid"])
 
     def to_python(self, raw: str, bound: BoundField[str]) -> str:
@@ -411,24 +402,10 @@ class URLField(StringField):
         *,
         schemes: Iterable[str] = ("http", "https"),
         max_length: int = 2048,
-        required: bool = True,
-        default: str | Callable[[], str] | None = None,
-        help_text: str = "",
-        validators: Iterable[Callable[[str], None]] = (),
-        messages: Mapping[str, str] | None = None,
-        attrs: Mapping[str, Any] | None = None,
+        **options: Unpack[FieldOptions[str]],
     ) -> None:
-        super().__init__(
-            label,
-            max_length=max_length,
-            required=required,
-            default=default,
-            help_text=help_text,
-            validators=validators,
-            messages=messages,
-            attrs=attrs,
-        )
-        self._url = URL(schemes, (messages or {}).get("invalid"))
+        super().__init__(label, max_length=max_length, **options)
+        self._url = URL(schemes, (options.get("messages") or {}).get("invalid"))
 
     def to_python(self, raw: str, bound: BoundField[str]) -> str:
         value = super().to_python(raw, bound)
@@ -453,24 +430,12 @@ class _RangeField(Field[T]):
         *,
         min_value: T | None = None,
         max_value: T | None = None,
-        required: bool = True,
-        default: T | Callable[[], T] | None = None,
-        help_text: str = "",
-        validators: Iterable[Callable[[T], None]] = (),
-        messages: Mapping[str, str] | None = None,
-        attrs: Mapping[str, Any] | None = None,
+        **options: Unpack[FieldOptions[T]],
     ) -> None:
-        bounded = min_value is not None or max_value is not None
-        builtin = [Range(min=min_value, max=max_value)] if bounded else []
-        super().__init__(
-            label,
-            required=required,
-            default=default,
-            help_text=help_text,
-            validators=[*builtin, *validators],
-            messages=messages,
-            attrs=attrs,
-        )
+        if min_value is not None or max_value is not None:
+            bounds = Range(min=min_value, max=max_value)
+            options["validators"] = [bounds, *options.get("validators", ())]
+        super().__init__(label, **options)
         self.min_value = min_value
         self.max_value = max_value
 
@@ -546,24 +511,9 @@ class DecimalField(_NumberField[Decimal]):
         decimal_places: int | None = None,
         min_value: Decimal | None = None,
         max_value: Decimal | None = None,
-        required: bool = True,
-        default: Decimal | Callable[[], Decimal] | None = None,
-        help_text: str = "",
-        validators: Iterable[Callable[[Decimal], None]] = (),
-        messages: Mapping[str, str] | None = None,
-        attrs: Mapping[str, Any] | None = None,
+        **options: Unpack[FieldOptions[Decimal]],
     ) -> None:
-        super().__init__(
-            label,
-            min_value=min_value,
-            max_value=max_value,
-            required=required,
-            default=default,
-            help_text=help_text,
-            validators=validators,
-            messages=messages,
-            attrs=attrs,
-        )
+        super().__init__(label, min_value=min_value, max_value=max_value, **options)
         self.max_digits = max_digits
         self.decimal_places = decimal_places
 
@@ -630,23 +580,10 @@ class BooleanField(Field[bool]):
     def __init__(
         self,
         label: str | None = None,
-        *,
-        required: bool = False,
-        default: bool | Callable[[], bool] | None = None,
-        help_text: str = "",
-        validators: Iterable[Callable[[bool], None]] = (),
-        messages: Mapping[str, str] | None = None,
-        attrs: Mapping[str, Any] | None = None,
+        **options: Unpack[FieldOptions[bool]],
     ) -> None:
-        super().__init__(
-            label,
-            required=required,
-            default=default,
-            help_text=help_text,
-            validators=validators,
-            messages=messages,
-            attrs=attrs,
-        )
+        options.setdefault("required", False)
+        super().__init__(label, **options)
 
     def extract(self, values: list[RawValue]) -> str | None:
         # Several values are fine: a hidden "0" followed by the box's own value, say.

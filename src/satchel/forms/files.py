@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Unpack
 
-from satchel.forms.fields import Field
+from satchel.forms.fields import Field, InputOptions
 from satchel.forms.validators import ContentType, FileSize, Validator
 from satchel.uploads import UploadFile
 
@@ -41,11 +41,7 @@ class FileField(Field[UploadFile]):
         *,
         max_size: int | None = None,
         content_types: Iterable[str] | None = None,
-        required: bool = True,
-        help_text: str = "",
-        validators: Iterable[Callable[[UploadFile], None]] = (),
-        messages: Mapping[str, str] | None = None,
-        attrs: Mapping[str, Any] | None = None,
+        **options: Unpack[InputOptions[UploadFile]],
     ) -> None:
         self.max_size = max_size
         self.content_types = tuple(content_types) if content_types is not None else None
@@ -54,14 +50,8 @@ class FileField(Field[UploadFile]):
             builtin.append(FileSize(max_size))
         if self.content_types is not None:
             builtin.append(ContentType(self.content_types))
-        super().__init__(
-            label,
-            required=required,
-            help_text=help_text,
-            validators=[*builtin, *validators],
-            messages=messages,
-            attrs=attrs,
-        )
+        options["validators"] = [*builtin, *options.get("validators", ())]
+        super().__init__(label, **options)
 
     def clean(self, bound: BoundField[UploadFile]) -> UploadFile | None:
         uploads: list[UploadFile] = []
