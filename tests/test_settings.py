@@ -603,7 +603,10 @@ def test_repr_shows_unset_secret_and_all_fields() -> None:
         "csrf_trusted_origins=[], hsts_seconds=31536000, hsts_include_subdomains=False, "
         "database_url='**********', database_echo=False, database_pool_size=None, "
         "database_max_overflow=None, database_pool_timeout=None, database_pool_recycle=None, "
-        "database_pool_pre_ping=False)"
+        "database_pool_pre_ping=False, mail_backend='smtp', mail_host='localhost', "
+        "mail_port=None, mail_username='', mail_password='', mail_use_tls=False, "
+        "mail_use_ssl=False, mail_timeout=10.0, mail_default_from='webmaster@localhost', "
+        "mail_file_path='sent-mail')"
     )
 
 

@@ -14,7 +14,7 @@ import functools
 import os
 import re
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any, NamedTuple, Self, TypeVar, cast, dataclass_transform
+from typing import Annotated, Any, Literal, NamedTuple, Self, TypeVar, cast, dataclass_transform
 
 import msgspec
 import msgspec.inspect as mi
@@ -115,6 +115,19 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
         database_pool_timeout: Seconds to wait for a free connection.
         database_pool_recycle: Reopen connections older than this many seconds.
         database_pool_pre_ping: Test each connection before use (survives database restarts).
+        mail_backend: Where ``satchel.mail.Mailer.from_settings`` sends mail: ``"smtp"``
+            (production), ``"console"`` (development: printed), ``"file"`` or ``"memory"``
+            (tests).
+        mail_host: The SMTP server.
+        mail_port: Its port; None picks 465 with ``mail_use_ssl``, 587 with
+            ``mail_use_tls``, else 25.
+        mail_username: The SMTP login; empty: no login.
+        mail_password: The SMTP password. Secret: redacted.
+        mail_use_tls: Upgrade the connection with STARTTLS.
+        mail_use_ssl: Connect over TLS from the start (SMTPS); not with ``mail_use_tls``.
+        mail_timeout: Seconds to wait for the SMTP server.
+        mail_default_from: The sender of messages that name none.
+        mail_file_path: The directory the file backend writes ``.eml`` files to.
 
     Example:
         >>> class MySettings(Settings):
@@ -153,6 +166,16 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     database_pool_timeout: Annotated[float, msgspec.Meta(gt=0)] | None = None
     database_pool_recycle: _Positive | None = None
     database_pool_pre_ping: bool = False
+    mail_backend: Literal["smtp", "console", "file", "memory"] = "smtp"
+    mail_host: str = "localhost"
+    mail_port: Annotated[int, msgspec.Meta(ge=1, le=65_535)] | None = None
+    mail_username: str = ""
+    mail_password: Annotated[str, msgspec.Meta(extra={"secret": True})] = ""
+    mail_use_tls: bool = False
+    mail_use_ssl: bool = False
+    mail_timeout: Annotated[float, msgspec.Meta(gt=0)] = 10.0
+    mail_default_from: str = "webmaster@localhost"
+    mail_file_path: str = "sent-mail"
 
     def __post_init__(self) -> None:
         """Check values that a type alone cannot.
@@ -166,6 +189,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             shown = ", ".join(repr(entry) for entry in invalid)
             raise ValueError(
                 f"trusted_proxies: expected IP addresses or CIDR networks, got {shown}"
+            )
+        if self.mail_use_tls and self.mail_use_ssl:
+            raise ValueError(
+                "mail_use_ssl: cannot be combined with mail_use_tls; choose STARTTLS "
+                "(mail_use_tls, usually port 587) or implicit TLS (mail_use_ssl, port 465)"
             )
 
     @classmethod
