@@ -313,6 +313,35 @@ def test_openapi_switched_off_in_part(config: OpenAPIConfig | None, expected: li
     assert ids(make_app(openapi=config)) == expected
 
 
+# -- mail ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["console", "file", "memory"])
+def test_mail_that_is_never_sent(backend: str) -> None:
+    (finding,) = check_deploy(make_app(mail_backend=backend))
+    assert finding.id == "security.W020"
+    assert repr(backend) in finding.message
+
+
+def test_an_smtp_login_without_tls_to_a_remote_server() -> None:
+    (finding,) = check_deploy(make_app(mail_host="smtp.example.com", mail_username="app"))
+    assert finding.id == "security.W021"
+    assert "smtp.example.com" in finding.message
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"mail_host": "smtp.example.com", "mail_username": "app", "mail_use_tls": True},
+        {"mail_host": "smtp.example.com", "mail_username": "app", "mail_use_ssl": True},
+        {"mail_host": "smtp.example.com"},  # no login, no password to leak
+        {"mail_host": "localhost", "mail_username": "app"},  # never leaves the machine
+    ],
+)
+def test_smtp_with_tls_without_login_or_local(options: dict[str, Any]) -> None:
+    assert ids(make_app(**options)) == []
+
+
 # -- the registry -------------------------------------------------------------------------
 
 
@@ -327,11 +356,12 @@ def test_every_finding_of_an_insecure_app() -> None:
         csrf=False,
         security_headers=False,
         openapi=OpenAPIConfig(),
+        mail_backend="console",
     )
     app.add_middleware(SessionMiddleware(secure=False, cookie_name="sid", http_only=False))
     found = ids(app)
     assert found == sorted(found)
-    assert len(found) == len(set(found)) == 12
+    assert len(found) == len(set(found)) == 13
     assert all(re.fullmatch(r"security\.W\d{3}", finding) for finding in found)
 
 

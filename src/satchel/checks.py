@@ -376,3 +376,32 @@ def openapi_exposed(app: App[Any]) -> Iterator[Finding]:
             "explore and call the API from them.",
             "Pass OpenAPIConfig(docs_path=None) in production, or protect the route.",
         )
+
+
+# Hosts an SMTP login may reach without TLS: the password never leaves the machine.
+_LOCAL_MAIL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+@register(deploy=True)
+def mail(app: App[Any]) -> Iterator[Finding]:
+    """Mail that never leaves the server, or a mail password sent in clear."""
+    settings = app.settings
+    if settings.mail_backend != "smtp":
+        yield Finding(
+            "security.W020",
+            f"mail_backend is {settings.mail_backend!r}: e-mails (password reset links "
+            "among them) are printed, written to files or kept in memory instead of sent, "
+            "and anyone reading the logs or files can use them.",
+            "Set SATCHEL_MAIL_BACKEND=smtp with the mail_host of your mail server.",
+        )
+    elif (
+        settings.mail_username
+        and not (settings.mail_use_tls or settings.mail_use_ssl)
+        and settings.mail_host not in _LOCAL_MAIL_HOSTS
+    ):
+        yield Finding(
+            "security.W021",
+            f"The SMTP login to {settings.mail_host} is sent without TLS: anyone on the "
+            "path can read the mail password.",
+            "Set SATCHEL_MAIL_USE_TLS=true (STARTTLS) or SATCHEL_MAIL_USE_SSL=true.",
+        )
