@@ -327,8 +327,9 @@ DB_APPS: tuple[AppSpec, ...] = (
         "rsgi",
         "benchmarks.apps.satchel_db_app:app",
         ("msgspec", *_DB_PACKAGES),
-        "`App()` defaults; `satchel.db` (`Database`, a `Session` per request, committed after"
-        " the handler); `satchel.templates` (`Templates(...).init_app`, which adds its request"
+        "`App()` defaults; `satchel.db` (`Database`; both endpoints only read, through"
+        " `Reads`: autocommit reads on asyncpg's prepared statements, rows as detached model"
+        " instances); `satchel.templates` (`Templates(...).init_app`, which adds its request"
         " middleware, and `render`)",
     ),
     AppSpec(
@@ -338,6 +339,15 @@ DB_APPS: tuple[AppSpec, ...] = (
         "benchmarks.apps.satchel_db_app:app",
         ("msgspec", *_DB_PACKAGES),
         "the same module as Satchel (RSGI)",
+    ),
+    AppSpec(
+        "satchel-session",
+        "Satchel (RSGI, ORM session)",
+        "rsgi",
+        "benchmarks.apps.satchel_db_session_app:app",
+        ("msgspec", *_DB_PACKAGES),
+        "as Satchel (RSGI), but reading through the ORM: a `Session` per request (BEGIN,"
+        " SELECT, COMMIT), tracked instances; what handlers that also write pay",
     ),
     AppSpec(
         "django",

@@ -18,14 +18,17 @@ from satchel.db.cursor import CursorPage
 from satchel.db.database import (
     DEFAULT_URL,
     Database,
+    Reads,
     Session,
     SyncSession,
     database_of,
+    provide_reads,
     provide_session,
     provide_sync_session,
 )
 from satchel.db.models import Model, UTCDateTime, timestamps
 from satchel.db.queryparams import Filters, Sort, filter_params, sort_param
+from satchel.db.reads import Reader
 from satchel.db.schemas import ModelSchema
 from satchel.db.session import DbSession, Page, SyncDbSession
 
@@ -40,6 +43,8 @@ __all__ = [
     "Model",
     "ModelSchema",
     "Page",
+    "Reader",
+    "Reads",
     "Session",
     "Sort",
     "SyncDbSession",
@@ -48,6 +53,7 @@ __all__ = [
     "database_of",
     "filter_params",
     "mapped_column",
+    "provide_reads",
     "provide_session",
     "provide_sync_session",
     "relationship",

@@ -23,15 +23,18 @@ except ImportError as exc:
 
 from satchel.db.errors import translate_unstorable_values
 from satchel.db.models import Model
+from satchel.db.reads import Reader
 from satchel.db.session import DbSession, SyncDbSession
 from satchel.db.urls import async_url, masked, sync_connect_args, sync_url
 
 __all__ = [
     "DEFAULT_URL",
     "Database",
+    "Reads",
     "Session",
     "SyncSession",
     "database_of",
+    "provide_reads",
     "provide_session",
     "provide_sync_session",
 ]
@@ -105,6 +108,7 @@ class Database:
         self._sync_engine: sa.Engine | None = None
         self._sync_sessionmaker: orm.sessionmaker[SyncDbSession] | None = None
         self._sync_lock = threading.Lock()
+        self._reader: Reader | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, **options: Any) -> Self:
@@ -188,6 +192,26 @@ class Database:
         """
         return self.sync_sessionmaker()
 
+    @property
+    def reader(self) -> Reader:
+        """Fast reads outside transactions, on the driver's own pool (``reads: Reads``).
+
+        The pool has this Database's pool settings and ``connect_args``; it opens
+        connections on first use, on the event loop reading, and closes at ``dispose()``.
+        """
+        if self._reader is None:
+            options = self._options
+            self._reader = Reader(
+                self.engine,
+                self._url,
+                dict(options.get("connect_args", {})),
+                pool_size=options.get("pool_size", 5),
+                max_overflow=options.get("max_overflow", 10),
+                pool_timeout=options.get("pool_timeout", 30.0),
+                pool_recycle=options.get("pool_recycle"),
+            )
+        return self._reader
+
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[DbSession]:
         """A session committed when the block ends, rolled back if it raises, then closed.
@@ -229,7 +253,9 @@ class Database:
             await connection.run_sync(metadata.drop_all)
 
     async def dispose(self) -> None:
-        """Close the pools' connections; the engines reconnect if used again."""
+        """Close the pools' connections (the reader's too); they reconnect if used again."""
+        if self._reader is not None:
+            await self._reader.close()
         if self._engine is not None:
             await self._engine.dispose()
         if self._sync_engine is not None:
@@ -289,7 +315,14 @@ def provide_sync_session(request: Request) -> Iterator[SyncDbSession]:
         yield session
 
 
+def provide_reads(connection: Request | WebSocket) -> Reader:
+    """The ``Reader`` of the app's Database: reads outside transactions."""
+    return database_of(connection.app).reader
+
+
 #: Annotate a handler parameter with it to receive the request's session: ``db: Session``.
 Session = Annotated[DbSession, Depends(provide_session)]
 #: The same for sync handlers (``def``): ``db: SyncSession``; its I/O runs in worker threads.
 SyncSession = Annotated[SyncDbSession, Depends(provide_sync_session, thread=True)]
+#: Fast reads outside transactions for hot read-only endpoints: ``reads: Reads``.
+Reads = Annotated[Reader, Depends(provide_reads)]

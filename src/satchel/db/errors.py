@@ -21,7 +21,7 @@ try:
 except ImportError as exc:
     raise MissingDependencyError("sqlalchemy", "db") from exc
 
-__all__ = ["UNSTORABLE_DETAIL", "translate_unstorable_values"]
+__all__ = ["UNSTORABLE_DETAIL", "is_unstorable_state", "translate_unstorable_values"]
 
 UNSTORABLE_DETAIL = "A value in the request cannot be stored in the database"
 
@@ -49,6 +49,15 @@ def _sqlstate(error: BaseException | None) -> str | None:
             return state
         error = error.__cause__
     return None
+
+
+def is_unstorable_state(error: BaseException) -> bool:
+    """Whether PostgreSQL refused ``error``'s statement for a value it was sent.
+
+    Reads the SQLSTATE of ``error`` (or of the errors it was raised from); an error
+    without one is not judged here.
+    """
+    return _sqlstate(error) in _BAD_DATA_STATES
 
 
 def _is_unstorable(context: ExceptionContext) -> bool:

@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextvars import ContextVar
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from satchel.errors import MissingDependencyError
 
@@ -44,6 +44,8 @@ from satchel.db.database import Database
 from satchel.db.session import SyncDbSession
 
 __all__ = ["TestTransaction"]
+
+T = TypeVar("T")
 
 # Where a session finds the TestTransaction it joins: its ``info``, set by the sessionmaker.
 _INFO_KEY = "satchel.db.testing"
@@ -147,6 +149,11 @@ class TestTransaction:
     was started from inside that one (a request sent while the test holds a session),
     where it nests. So requests sent together are served one after the other.
 
+    Fast reads (``database.reader``, ``reads: Reads``) join too: each takes its turn on
+    the async connection like a session and runs in the outer transaction, so it sees
+    the test's uncommitted rows; on PostgreSQL a savepoint around it keeps a failed
+    read from aborting the transaction.
+
     Use it as a context manager (``with`` in a sync fixture, ``async with`` in async
     code); leaving it, or ``close()``, gives ``database`` its ordinary sessions back.
 
@@ -173,6 +180,7 @@ class TestTransaction:
         sync_maker.class_ = _JoiningSyncSession
         sa.event.listen(database.engine.sync_engine, "engine_disposed", self._on_async_dispose)
         sa.event.listen(database.sync_engine, "engine_disposed", self._on_sync_dispose)
+        database.reader.route = self._read  # fast reads join the test's transaction too
         # The async side: its connection is used only on the loop it was opened on, which
         # is kept after the end (but for rollback()) so that a test's work moving to
         # another loop fails loudly instead of finding its data gone.
@@ -231,7 +239,21 @@ class TestTransaction:
             return connection
         return await_only(self._enter_async(session))
 
-    async def _enter_async(self, session: SyncDbSession) -> sa.Connection:
+    async def _read(self, run: Callable[[Any, bool], Awaitable[T]]) -> T:
+        # A read takes its turn on the connection like a session (nesting inside the one
+        # that reads), and runs on the driver's connection, in the outer transaction.
+        turn = object()
+        connection = await self._enter_async(turn)
+        try:
+            # Detached from the pool, the connection's own record no longer names the
+            # driver's connection: the dialect finds it in the DBAPI adapter.
+            adapted = connection.connection.dbapi_connection
+            assert adapted is not None  # the connection is open: the turn holds it
+            return await run(connection.dialect.get_driver_connection(adapted), True)
+        finally:
+            self._leave_async(turn)
+
+    async def _enter_async(self, session: object) -> sa.Connection:
         self._check_loop()
         while self._async_turns.must_wait():
             await self._async_turn.wait()
@@ -246,7 +268,7 @@ class TestTransaction:
             self._holder, self._loop = holder, asyncio.get_running_loop()
         return self._async_connection
 
-    def _leave_async(self, session: SyncDbSession) -> None:
+    def _leave_async(self, session: object) -> None:
         if self._async_turns.leave(session):
             self._wake_async()
 
@@ -329,6 +351,7 @@ class TestTransaction:
         sync_maker.kw.clear()
         sync_maker.kw.update(self._saved_sync)
         sync_maker.class_ = self._saved_class
+        self.database.reader.route = None
         sa.event.remove(self.database.engine.sync_engine, "engine_disposed", self._on_async_dispose)
         sa.event.remove(self.database.sync_engine, "engine_disposed", self._on_sync_dispose)
         self._end_sync()

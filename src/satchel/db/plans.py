@@ -1,0 +1,262 @@
+"""Statements compiled once for a driver: the SQL, how to bind arguments, how to build rows.
+
+The fast read path (``satchel.db.reads``) runs SQLAlchemy ``select()`` statements on
+the driver's own connections. A ``Plan`` is one statement shape compiled for the
+database's dialect, kept by SQLAlchemy's cache key (the shape without its values), so
+two statements differing only in their values share it. ``Plans`` also remembers each
+statement object it saw (weakly): a statement kept at module level, with
+``bindparam()`` for what changes, skips even the cache key after its first run.
+
+Values are converted both ways by the column types' own processors, as SQLAlchemy
+does: ``UTCDateTime`` binds aware datetimes and reads them back aware, ``Numeric``
+gives ``Decimal``, SQLite's text datetimes are parsed.
+
+A few SQLAlchemy internals are used, the ones its own execution path runs on and no
+public API exposes: the statement's cache key, the compiled result columns, the
+expansion of ``IN`` parameters, and an instance's state (to give it its identity).
+tests/db/test_reads.py covers each, so an upgrade that changes one fails there.
+"""
+
+from __future__ import annotations
+
+import collections
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from satchel.errors import MissingDependencyError
+
+try:
+    import sqlalchemy as sa
+    from sqlalchemy import orm
+    from sqlalchemy.engine import Dialect
+    from sqlalchemy.sql.compiler import SQLCompiler
+except ImportError as exc:
+    raise MissingDependencyError("sqlalchemy", "db") from exc
+
+__all__ = ["Plan", "Plans"]
+
+Processor = Callable[[Any], Any]
+RowBuilder = Callable[[Sequence[Any]], Any]
+
+# Compiled shapes kept per Database: enough for every statement of an application,
+# bounded so that statements built from ever-changing shapes cannot grow it forever.
+_MAX_PLANS = 500
+
+
+class Plan:
+    """One statement shape compiled for a dialect.
+
+    Attributes:
+        sql: The SQL text, in the driver's parameter style.
+        entity: The model the statement selects whole, or None for columns.
+    """
+
+    def __init__(self, statement: sa.Select[Any], compiled: SQLCompiler, dialect: Dialect) -> None:
+        self._compiled = compiled
+        self._dialect = dialect
+        self.sql: str = compiled.string
+        self._names: tuple[str, ...] = tuple(compiled.positiontup or ())
+        self._bind_processors = _bind_processors(compiled, dialect)
+        self._expanding = bool(compiled.post_compile_params or compiled.literal_execute_params)
+        columns = compiled._result_columns
+        self._column_types = [column.type for column in columns]
+        self.entity: type[Any] | None = _selected_entity(statement)
+        if self.entity is None:
+            names = [column.keyname for column in columns]
+            self._tuple: Any = collections.namedtuple("Row", names, rename=True)  # type: ignore[misc]
+        else:
+            self._keys, self._identity = _entity_layout(self.entity, columns)
+            self._new: Callable[[], Any] = sa.inspect(self.entity).class_manager.new_instance
+        self._processors: tuple[tuple[int, Processor], ...] | None = None
+
+    @property
+    def described(self) -> bool:
+        """Whether the result columns' processors are known (``describe`` ran)."""
+        return self._processors is not None
+
+    def describe(self, type_codes: Sequence[Any]) -> None:
+        """Pick the result processors, given the driver's type code of each result column.
+
+        Some processors depend on what the driver reports (PostgreSQL's numeric OIDs);
+        SQLite reports nothing, and None stands for every column.
+        """
+        found = []
+        for index, type_ in enumerate(self._column_types):
+            code = type_codes[index] if index < len(type_codes) else None
+            processor = type_.dialect_impl(self._dialect).result_processor(self._dialect, code)
+            if processor is not None:
+                found.append((index, processor))
+        self._processors = tuple(found)
+
+    def arguments(self, values: Mapping[str, Any]) -> tuple[str, list[Any]]:
+        """The SQL and its positional arguments for the bound ``values`` (by parameter name)."""
+        sql, names, processors = self.sql, self._names, self._bind_processors
+        if self._expanding:  # IN lists: one placeholder per item, so the SQL varies
+            expanded = self._compiled._process_parameters_for_postcompile(dict(values))
+            sql, names = expanded.statement, tuple(expanded.positiontup or ())
+            values, processors = expanded.parameters, {**processors, **expanded.processors}
+        return sql, [
+            processors[name](values[name]) if name in processors else values[name] for name in names
+        ]
+
+    def values(
+        self, params: Mapping[str, Any] | None, extracted: Sequence[Any] | None
+    ) -> dict[str, Any]:
+        """Each bound parameter's value: ``params`` over the statement's own (``extracted``)."""
+        return dict(
+            self._compiled.construct_params(
+                dict(params) if params else None, extracted_parameters=extracted
+            )
+        )
+
+    def first(self, record: Sequence[Any]) -> Any:
+        """The row's first column (the model instance, for a whole model), processed."""
+        if self.entity is not None:
+            return self._instance(record)
+        value = record[0]
+        for index, processor in self._processors or ():
+            if index == 0:
+                return processor(value)
+        return value
+
+    def row(self, record: Sequence[Any]) -> tuple[Any, ...]:
+        """The row as a named tuple; a whole model gives a 1-tuple holding the instance."""
+        if self.entity is not None:
+            return (self._instance(record),)
+        values = list(record)
+        for index, processor in self._processors or ():
+            values[index] = processor(values[index])
+        row: tuple[Any, ...] = self._tuple._make(values)
+        return row
+
+    def _instance(self, record: Sequence[Any]) -> Any:
+        values = list(record)
+        for index, processor in self._processors or ():
+            values[index] = processor(values[index])
+        entity, positions = self._identity
+        instance = self._new()  # with its ORM state, without running __init__
+        instance.__dict__.update(zip(self._keys, values, strict=True))
+        # An identity makes it a detached instance, as if loaded and its session closed.
+        instance._sa_instance_state.key = (entity, tuple(values[i] for i in positions), None)
+        return instance
+
+
+@dataclass(slots=True)
+class _Seen:
+    """What ``Plans`` remembers of one statement object."""
+
+    plan: Plan
+    extracted: Sequence[Any] | None  # the statement's own values, by the plan's cache key
+    bound: tuple[str, list[Any]] | None = None  # its SQL and arguments when given no params
+
+
+class Plans:
+    """Plans by statement shape and by statement object, for one dialect."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self._by_key: dict[Any, Plan] = {}
+        self._seen: weakref.WeakKeyDictionary[sa.Select[Any], _Seen] = weakref.WeakKeyDictionary()
+
+    def bind(
+        self, statement: sa.Select[Any], params: Mapping[str, Any] | None
+    ) -> tuple[Plan, str, list[Any]]:
+        """The plan of ``statement``, with the SQL and arguments to run it with ``params``.
+
+        Raises:
+            TypeError: ``statement`` is not a ``select()`` of columns or of one model.
+            sqlalchemy.exc.InvalidRequestError: A parameter has no value.
+        """
+        seen = self._seen.get(statement)
+        if seen is None:
+            seen = self._see(statement)
+        if params is None and seen.bound is not None:
+            return seen.plan, *seen.bound
+        sql, arguments = seen.plan.arguments(seen.plan.values(params, seen.extracted))
+        if params is None:  # the statement's own values only: the same every time
+            seen.bound = (sql, arguments)
+        return seen.plan, sql, arguments
+
+    def _see(self, statement: sa.Select[Any]) -> _Seen:
+        if not isinstance(statement, sa.Select):
+            raise TypeError(f"reads run select() statements, not {type(statement).__name__}")
+        key = statement._generate_cache_key()
+        if key is None:  # a construct SQLAlchemy cannot cache: compiled for this object only
+            plan = Plan(statement, _compile(statement, self.dialect, None), self.dialect)
+            seen = _Seen(plan, None)
+        else:
+            shared = self._by_key.get(key.key)
+            if shared is None:
+                shared = Plan(statement, _compile(statement, self.dialect, key), self.dialect)
+                if len(self._by_key) >= _MAX_PLANS:
+                    del self._by_key[next(iter(self._by_key))]  # the oldest
+                self._by_key[key.key] = shared
+            seen = _Seen(shared, key.bindparams)
+        self._seen[statement] = seen
+        return seen
+
+
+def _compile(statement: sa.Select[Any], dialect: Dialect, key: Any) -> SQLCompiler:
+    orm.configure_mappers()  # instances are built from the mappers' attributes
+    compiled = statement.compile(dialect=dialect, cache_key=key)
+    assert isinstance(compiled, SQLCompiler)
+    return compiled
+
+
+def _bind_processors(compiled: SQLCompiler, dialect: Dialect) -> dict[str, Processor]:
+    processors: dict[str, Processor] = {}
+    for bind, name in compiled.bind_names.items():
+        processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if processor is not None:
+            processors[compiled.escaped_bind_names.get(name, name)] = processor
+    return processors
+
+
+def _selected_entity(statement: sa.Select[Any]) -> type[Any] | None:
+    """The model ``statement`` selects whole, or None when it selects only columns."""
+    descriptions = statement.column_descriptions
+    inspected = [sa.inspect(d["expr"], False) for d in descriptions]
+    if any(getattr(found, "is_aliased_class", False) for found in inspected):
+        raise TypeError("reads select a model or columns, not an aliased model: use a Session")
+    entities = [
+        d["expr"]
+        for d, found in zip(descriptions, inspected, strict=True)
+        if isinstance(found, orm.Mapper)
+    ]
+    if not entities:
+        return None
+    if len(descriptions) > 1:
+        raise TypeError(
+            "reads select one model, or columns; for several models, or a model and "
+            "columns, use a Session"
+        )
+    entity: type[Any] = entities[0]
+    mapper = sa.inspect(entity)
+    if mapper.inherits is not None or mapper.polymorphic_on is not None:
+        raise TypeError(f"{entity.__name__} is part of an inheritance hierarchy: use a Session")
+    return entity
+
+
+def _entity_layout(
+    entity: type[Any], columns: Sequence[Any]
+) -> tuple[tuple[str, ...], tuple[type[Any], tuple[int, ...]]]:
+    """The attribute of each result column, and where the primary key's values are."""
+    mapper = sa.inspect(entity)
+    keys = []
+    for column in columns:
+        try:
+            keys.append(mapper.get_property_by_column(column.objects[0]).key)
+        except (orm.exc.UnmappedColumnError, IndexError):
+            raise TypeError(
+                f"the statement selects more than {entity.__name__}'s columns "
+                "(a joinedload?): use a Session"
+            ) from None
+    try:
+        positions = tuple(
+            keys.index(mapper.get_property_by_column(c).key) for c in mapper.primary_key
+        )
+    except ValueError:
+        raise TypeError(f"the statement leaves out {entity.__name__}'s primary key") from None
+    return tuple(keys), (entity, positions)

@@ -1,0 +1,261 @@
+"""``Reader``: fast reads outside transactions, injected as ``reads: Reads`` (``database.py``).
+
+For hot read-only endpoints. A read runs one ``select()`` straight on the driver
+(asyncpg's prepared statements on PostgreSQL, aiosqlite on SQLite), on a pool of
+its own, in autocommit: one round trip, no session, no greenlet. Statements are
+compiled once per shape; values go through the column types' processors both ways.
+Whole models come back as detached instances (nothing tracks or saves them),
+columns as named tuples.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
+from typing import Any, Protocol, TypeVar, TypeVarTuple
+
+from satchel.errors import BadRequest, MissingDependencyError, NotFound
+
+try:
+    import sqlalchemy as sa
+    from sqlalchemy.ext.asyncio import AsyncEngine
+except ImportError as exc:
+    raise MissingDependencyError("sqlalchemy", "db") from exc
+
+from satchel.db.drivers import Driver, driver_for
+from satchel.db.errors import UNSTORABLE_DETAIL
+from satchel.db.plans import Plan, Plans
+from satchel.db.pool import ConnectionPool
+
+__all__ = ["ReadRoute", "Reader"]
+
+T = TypeVar("T")
+M = TypeVar("M")
+Ts = TypeVarTuple("Ts")
+Params = Mapping[str, Any] | None
+
+
+class ReadRoute(Protocol):
+    """Runs a read on a connection of its choosing (``TestTransaction``'s, in tests)."""
+
+    async def __call__(self, run: Callable[[Any, bool], Awaitable[T]]) -> T:
+        """Await ``run(driver_connection, inside_transaction)``."""
+
+
+class Reader:
+    """Reads of committed data, outside any transaction; ``Database.reader`` makes one.
+
+    Args:
+        engine: The Database's async engine: its dialect compiles the statements.
+        url: The database.
+        connect_args: Arguments for the driver's ``connect`` (asyncpg's
+            ``server_settings``, SQLite's ``timeout``, ...).
+        pool_size: Connections kept open.
+        max_overflow: Connections opened beyond ``pool_size`` under load.
+        pool_timeout: Seconds to wait for a connection.
+        pool_recycle: Replace connections older than this many seconds.
+
+    The statements are ``select()``s of one model or of columns, with ``bindparam()``
+    for values given at each call (``params``) or with the values in them.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        url: sa.URL,
+        connect_args: dict[str, Any],
+        *,
+        pool_size: int = 5,
+        max_overflow: int = 10,
+        pool_timeout: float = 30.0,
+        pool_recycle: float | None = None,
+    ) -> None:
+        self._engine = engine
+        self._url, self._connect_args = url, connect_args
+        self._found_driver: Driver | None = None
+        self._plans = Plans(engine.dialect)
+        self._pool_options = {
+            "size": pool_size,
+            "overflow": max_overflow,
+            "timeout": pool_timeout,
+            "recycle": pool_recycle,
+        }
+        self._pool: ConnectionPool | None = None
+        self._keeper: AsyncGenerator[None, None] | None = None
+        self._gets: dict[type[Any], tuple[sa.Select[Any], int]] = {}
+        #: Set by ``satchel.db.testing.TestTransaction``: reads then join the test's transaction.
+        self.route: ReadRoute | None = None
+
+    async def get(self, model: type[M], pk: Any) -> M | None:
+        """The ``model`` row with primary key ``pk`` (a tuple for a composite key), or None."""
+        statement, size = self._get_statement(model)
+        values = pk if isinstance(pk, tuple) else (pk,)
+        if len(values) != size:
+            raise ValueError(f"{model.__name__}'s primary key has {size} column(s)")
+        params = {f"pk_{i}": value for i, value in enumerate(values)}
+        plan, rows = await self._fetch(statement, params, True)
+        return plan.first(rows[0]) if rows else None
+
+    async def get_or_404(self, model: type[M], pk: Any) -> M:
+        """The ``model`` row with primary key ``pk``, or ``NotFound`` naming the model."""
+        found = await self.get(model, pk)
+        if found is None:
+            raise NotFound(f"{model.__name__} not found")
+        return found
+
+    async def scalar(self, statement: sa.Select[T], params: Params = None) -> T | None:
+        """The first column of the first row (the instance, for a model), or None."""
+        plan, rows = await self._fetch(statement, params, True)
+        return plan.first(rows[0]) if rows else None
+
+    async def scalars(self, statement: sa.Select[T], params: Params = None) -> list[T]:
+        """The first column of every row: instances for ``select(Model)``, values otherwise."""
+        plan, rows = await self._fetch(statement, params, False)
+        first = plan.first
+        return [first(row) for row in rows]
+
+    async def first_or_404(self, statement: sa.Select[T], params: Params = None) -> T:
+        """The first row's first column, or ``NotFound`` naming what was selected."""
+        plan, rows = await self._fetch(statement, params, True)
+        if not rows:
+            raise NotFound(f"{_selected_name(plan)} not found")
+        return plan.first(rows[0])  # type: ignore[no-any-return]
+
+    async def one_or_none(self, statement: sa.Select[T], params: Params = None) -> T | None:
+        """The only row's first column, or None when there is no row.
+
+        Raises:
+            sqlalchemy.exc.MultipleResultsFound: Several rows match.
+        """
+        plan, rows = await self._fetch(statement, params, False)
+        if len(rows) > 1:
+            raise sa.exc.MultipleResultsFound("several rows were found when one was required")
+        return plan.first(rows[0]) if rows else None
+
+    async def one_or_404(self, statement: sa.Select[T], params: Params = None) -> T:
+        """The only row's first column, or ``NotFound``.
+
+        Raises:
+            sqlalchemy.exc.MultipleResultsFound: Several rows match.
+        """
+        found = await self.one_or_none(statement, params)
+        if found is None:
+            raise NotFound(f"{_selected_name(self._plans.bind(statement, params)[0])} not found")
+        return found
+
+    async def rows(self, statement: sa.Select[*Ts], params: Params = None) -> list[tuple[*Ts]]:
+        """Every row as a named tuple (``row.id``, ``row[0]``, ``row._asdict()``)."""
+        plan, rows = await self._fetch(statement, params, False)
+        build = plan.row
+        return [build(row) for row in rows]
+
+    async def close(self) -> None:
+        """Close the pool's connections; the next read opens new ones."""
+        pool, keeper = self._pool, self._keeper
+        self._pool = self._keeper = None
+        if pool is None or keeper is None:
+            return
+        if pool.loop is asyncio.get_running_loop():
+            await keeper.aclose()
+        else:
+            pool.abandon()
+
+    # -- running ----------------------------------------------------------------------------
+
+    @property
+    def _driver(self) -> Driver:
+        # Found on first read, so that a Database on a driver reads do not support works
+        # as long as nothing reads through it.
+        if self._found_driver is None:
+            self._found_driver = driver_for(self._engine.dialect, self._url, self._connect_args)
+        return self._found_driver
+
+    async def _fetch(
+        self, statement: sa.Select[*tuple[Any, ...]], params: Params, one: bool
+    ) -> tuple[Plan, Sequence[Sequence[Any]]]:
+        plan, sql, arguments = self._plans.bind(statement, params)
+
+        async def run(connection: Any, inside_transaction: bool) -> Sequence[Sequence[Any]]:
+            if inside_transaction:
+                async with self._driver.inside_transaction(connection):
+                    return await self._run(connection, plan, sql, arguments, one)
+            return await self._run(connection, plan, sql, arguments, one)
+
+        try:
+            if self.route is not None:
+                rows = await self.route(run)
+            elif self._driver.private_database:
+                rows = await self._borrowed(run)
+            else:
+                rows = await self._pooled(run)
+        except Exception as error:
+            if self._driver.unstorable(error):
+                raise BadRequest(UNSTORABLE_DETAIL) from error
+            raise
+        return plan, rows
+
+    async def _run(
+        self, connection: Any, plan: Plan, sql: str, arguments: list[Any], one: bool
+    ) -> Sequence[Sequence[Any]]:
+        if not plan.described:  # once per statement shape
+            plan.describe(await self._driver.describe(connection, sql))
+        return await self._driver.fetch(connection, sql, arguments, one)
+
+    async def _pooled(self, run: Callable[[Any, bool], Awaitable[T]]) -> T:
+        pool = self._pool
+        if pool is None or pool.loop is not asyncio.get_running_loop():
+            pool = await self._new_pool()
+        for attempt in (1, 2):
+            connection = await pool.acquire()
+            try:
+                result = await run(connection, False)
+            except Exception:
+                gone = self._driver.is_closed(connection)
+                pool.release(connection, broken=gone)
+                if gone and attempt == 1:  # the server closed it while idle: a read can retry
+                    continue
+                raise
+            except BaseException:  # cancelled mid-statement: the connection's state is unknown
+                pool.release(connection, broken=True)
+                raise
+            pool.release(connection)
+            return result
+        raise AssertionError("unreachable")  # the second attempt returned or raised
+
+    async def _borrowed(self, run: Callable[[Any, bool], Awaitable[T]]) -> T:
+        # An in-memory SQLite database exists in one connection only: the engine's.
+        async with self._engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            return await run(raw.driver_connection, False)
+
+    async def _new_pool(self) -> ConnectionPool:
+        if self._pool is not None:  # made on another event loop, still running or not
+            self._pool.abandon()
+        pool = ConnectionPool(self._driver, **self._pool_options)  # type: ignore[arg-type]
+        keeper = _keep(pool)
+        await anext(keeper)
+        self._pool, self._keeper = pool, keeper
+        return pool
+
+    def _get_statement(self, model: type[Any]) -> tuple[sa.Select[Any], int]:
+        found = self._gets.get(model)
+        if found is None:
+            keys = sa.inspect(model).primary_key
+            statement = sa.select(model).where(
+                *(column == sa.bindparam(f"pk_{i}") for i, column in enumerate(keys))
+            )
+            found = self._gets[model] = (statement, len(keys))
+        return found
+
+
+async def _keep(pool: ConnectionPool) -> AsyncGenerator[None, None]:
+    # An async generator, so that the loop's shutdown (the end of asyncio.run, of a test
+    # client) closes the pool on its loop when nothing called dispose().
+    try:
+        yield
+    finally:
+        await pool.close()
+
+
+def _selected_name(plan: Plan) -> str:
+    return plan.entity.__name__ if plan.entity is not None else "Row"
