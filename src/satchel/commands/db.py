@@ -68,7 +68,7 @@ def _migrations(ctx: click.Context) -> Migrations:
     directory: Path | None = ctx.find_object(Path)
     if directory is None:
         return found
-    return Migrations(found.database, metadata=found.metadata, directory=directory)
+    return found.in_directory(directory)
 
 
 def _reported(function: Callable[..., R]) -> Callable[..., R]:

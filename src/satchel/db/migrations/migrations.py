@@ -29,7 +29,7 @@ except ImportError as exc:
 
 from satchel.db.database import Database, database_of
 from satchel.db.migrations.differences import describe
-from satchel.db.migrations.environment import CONFIG_KEY, MigrationError, Target
+from satchel.db.migrations.environment import CONFIG_KEY, MigrationError, Target, connected
 from satchel.db.migrations.scaffold import is_scaffolded, write_scaffold
 from satchel.db.models import Model
 
@@ -93,7 +93,8 @@ class Migrations:
     from async code, call it in a thread (``await asyncio.to_thread(m.migrate)``).
 
     ``satchel db`` uses ``Migrations(database_of(app))`` unless the app registered
-    another with :meth:`init_app`.
+    another with :meth:`init_app`. :meth:`after_migrate` adds work to do after each
+    ``migrate`` (``satchel.auth`` creates the models' permissions there).
     """
 
     def __init__(
@@ -108,6 +109,7 @@ class Migrations:
             metadata if isinstance(metadata, sa.MetaData) else tuple(metadata)
         )
         self.directory = Path(directory)
+        self._after_migrate: list[Callable[[sa.Connection], None]] = []
 
     def __repr__(self) -> str:
         return f"Migrations({self.database!r}, directory={str(self.directory)!r})"
@@ -121,6 +123,28 @@ class Migrations:
         if app in _migrations:
             raise ConfigurationError("this app already has its Migrations")
         _migrations[app] = self
+
+    def after_migrate(
+        self, hook: Callable[[sa.Connection], None]
+    ) -> Callable[[sa.Connection], None]:
+        """Call ``hook(connection)`` each time :meth:`migrate` has reached its target.
+
+        Usable as a decorator; returns ``hook``. Hooks run in the order added, even
+        when there was nothing to apply (so they catch up on a database migrated
+        before they existed), all in one transaction on a connection of the
+        migrated database, committed after the last one. They run after the
+        migrations are committed: one that fails leaves the migrations applied,
+        and its error comes out of ``migrate``. Keep them idempotent, as
+        ``satchel.auth``'s, which inserts only the permissions missing.
+        """
+        self._after_migrate.append(hook)
+        return hook
+
+    def in_directory(self, directory: str | os.PathLike[str]) -> Migrations:
+        """These migrations (same database, metadata and hooks) kept in another ``directory``."""
+        moved = Migrations(self.database, metadata=self.metadata, directory=directory)
+        moved._after_migrate = list(self._after_migrate)
+        return moved
 
     @property
     def initialized(self) -> bool:
@@ -199,7 +223,10 @@ class Migrations:
         (the latest of every branch), ``head`` (the latest, when there is one
         branch) or ``+N`` (the next N).
         """
-        return self._move(command.upgrade, revision)
+        applied = self._move(command.upgrade, revision)
+        if self._after_migrate:
+            connected(self.database, self._run_after_migrate)
+        return applied
 
     def downgrade(self, revision: str) -> list[Revision]:
         """Undo the migrations above ``revision``; return those undone, newest first.
@@ -298,6 +325,11 @@ class Migrations:
         # A database at a revision whose file is gone is refused here, with a message.
         with _alembic_errors():
             return [Revision.of(scripts.get_revision(rev)) for rev in ids]
+
+    def _run_after_migrate(self, connection: sa.Connection) -> None:
+        with connection.begin():
+            for hook in self._after_migrate:
+                hook(connection)
 
     def _run_env(self, fn: Callable[[Any, MigrationContext], list[Any]]) -> None:
         config = self._config()
