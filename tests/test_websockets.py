@@ -13,7 +13,16 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from satchel import App, ConfigurationError, Forbidden, Settings, WebSocket, WebSocketDisconnect
+from satchel import (
+    App,
+    ConfigurationError,
+    Depends,
+    Forbidden,
+    Router,
+    Settings,
+    WebSocket,
+    WebSocketDisconnect,
+)
 from tests.servers import ServerKind, serve_source
 from tests.wsclient import RawWebSocket
 
@@ -275,6 +284,39 @@ def test_http_error_before_accept_refuses_with_its_status(
     assert refusal_status(converse(app, http_response=True)) == 403
     assert kinds(converse(app)) == ["websocket.close"]
     assert not error_records(caplog)  # a deliberate refusal is not a server error
+
+
+def test_route_and_router_dependencies_run_before_the_handler(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A router's guard once left its WebSocket routes open: only HTTP routes got it.
+    calls: list[str] = []
+
+    def authorized(ws: WebSocket) -> None:
+        calls.append("router")
+        if ws.headers.get("authorization") is None:
+            raise Forbidden()
+
+    def route_check() -> None:
+        calls.append("route")
+
+    app = make_app()
+    router = Router(prefix="/private", dependencies=[Depends(authorized)])
+
+    @router.websocket("/ws", dependencies=[Depends(route_check)])
+    async def handler(ws: WebSocket) -> None:
+        calls.append("handler")
+        await ws.accept()
+
+    app.include(router)
+    assert refusal_status(converse(app, "/private/ws", http_response=True)) == 403
+    assert calls == ["router"]
+    assert not error_records(caplog)
+    calls.clear()
+    assert kinds(converse(app, "/private/ws", headers=[(b"authorization", b"Bearer x")]))[0] == (
+        "websocket.accept"
+    )
+    assert calls == ["router", "route", "handler"]
 
 
 def test_handler_error_after_accept_closes_with_1011(caplog: pytest.LogCaptureFixture) -> None:

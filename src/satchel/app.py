@@ -391,7 +391,9 @@ class App(Router, Generic[StateT]):
             # Loaded only by apps that declare WebSocket routes.
             from satchel.websockets import compile_websocket_handler
 
-            call = compile_websocket_handler(spec.handler, list(converters), self.injector)
+            call = compile_websocket_handler(
+                spec.handler, list(converters), self.injector, dependencies
+            )
             self._ws_table.add(segments, converters, call)
             self._add_name(name, spec, path, segments, converters)
             self._route_infos.append(

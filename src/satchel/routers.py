@@ -227,14 +227,26 @@ class Router:
         """Register an OPTIONS route (otherwise OPTIONS is answered with ``Allow``)."""
         return self.route(path, ("OPTIONS",), **kwargs)
 
-    def websocket(self, path: str, *, name: str | None = None) -> Callable[[F], F]:
-        """Register a WebSocket handler, called with a ``WebSocket`` argument."""
+    def websocket(
+        self, path: str, *, name: str | None = None, dependencies: Iterable[Any] = ()
+    ) -> Callable[[F], F]:
+        """Register a WebSocket handler, called with a ``WebSocket`` argument.
+
+        ``dependencies`` (and the router's) run before the handler, during the
+        handshake: one raising an ``HTTPError`` (a guard) refuses the connection.
+        """
+        markers = _dependencies(dependencies, path)
 
         def decorator(handler: F) -> F:
             self._check_open()
             self.routes.append(
                 RouteSpec(
-                    path, ("WEBSOCKET",), handler, name or _default_name(handler), websocket=True
+                    path,
+                    ("WEBSOCKET",),
+                    handler,
+                    name or _default_name(handler),
+                    websocket=True,
+                    dependencies=markers,
                 )
             )
             return handler

@@ -27,6 +27,7 @@ from collections.abc import (
     Iterable,
     Mapping,
     MutableMapping,
+    Sequence,
 )
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -36,6 +37,7 @@ from satchel.encoding import json_decode, json_encode
 from satchel.errors import BadRequest, ConfigurationError, HTTPError
 from satchel.headerchecks import check_header
 from satchel.injection import Injector, close_exits, resolve
+from satchel.params import Dependency
 from satchel.paths import path_or_error
 from satchel.requests import Request
 from satchel.signatures import Special
@@ -392,14 +394,18 @@ WebSocketCall = Callable[["WebSocket"], Awaitable[None]]
 
 
 def compile_websocket_handler(
-    handler: Callable[..., Any], path_names: Collection[str], injector: Injector | None = None
+    handler: Callable[..., Any],
+    path_names: Collection[str],
+    injector: Injector | None = None,
+    dependencies: Sequence[Dependency] = (),
 ) -> WebSocketCall:
     """Check ``handler``'s signature once, at startup, and return its call plan.
 
     The handler must be async and take one parameter annotated ``WebSocket``
     and the route's path parameters; it may also take query parameters,
     headers and cookies of the handshake, and dependencies (``Depends``), whose
-    generator teardown runs when the handler returns.
+    generator teardown runs when the handler returns. ``dependencies`` (the
+    route's and its routers') run first, their values unused.
 
     Raises:
         ConfigurationError: the signature cannot be served, naming the handler.
@@ -413,6 +419,7 @@ def compile_websocket_handler(
         connection="websocket",
         specials={WebSocket: "connection"},
         path_names=path_names,
+        dependencies=dependencies,
     )
     if not any(
         isinstance(arg, Special) and arg.kind == "connection" for _, arg in plan.signature.arguments
