@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import sys
+import threading
 import uuid
 from pathlib import Path
+from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
@@ -16,6 +20,9 @@ from tests.services import POSTGRES_URL, require_service
 
 # A read that holds its connection a moment, and says which server process ran it.
 BACKEND = select(sa.func.pg_backend_pid(), sa.literal_column("pg_sleep(0.02)::text"))
+# A read that holds its connection until cancelled (or for a minute).
+STUCK: sa.Select[str] = select(sa.literal_column("pg_sleep(60)::text"))
+PID = select(sa.func.pg_backend_pid())
 
 
 @pytest.fixture
@@ -38,6 +45,33 @@ async def connections_named(name: str) -> int:
         return count
     finally:
         await connection.close()
+
+
+async def until(check: Any) -> None:
+    """Wait (a few seconds at most) until the awaitable ``check()`` is true."""
+    for _ in range(200):
+        if await check():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the server never got there")
+
+
+async def statements_running(name: str) -> int:
+    """How many statements the connections named ``name`` are running now."""
+    connection = await asyncpg.connect(server_url())
+    try:
+        count: int = await connection.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 "
+            "AND state = 'active' AND query LIKE '%pg_sleep(60)%'",
+            name,
+        )
+        return count
+    finally:
+        await connection.close()
+
+
+async def _running(name: str, count: int) -> bool:
+    return await statements_running(name) == count
 
 
 def named_database(name: str, **options: object) -> Database:
@@ -178,3 +212,199 @@ def test_in_memory_sqlite_reads_the_engines_database() -> None:
             await database.dispose()
 
     assert asyncio.run(main()) == ["One"]
+
+
+def test_a_cancelled_read_gives_its_slot_back_and_its_connection_up(postgres: str) -> None:
+    name = f"satchel-reads-{uuid.uuid4().hex[:12]}"
+    # One connection: a slot the cancelled read kept would make the next read time out.
+    database = named_database(name, pool_size=1, max_overflow=0, pool_timeout=10)
+
+    async def main() -> None:
+        try:
+            first = await database.reader.scalar(PID)
+            stuck = asyncio.create_task(database.reader.scalar(STUCK))
+            await until(lambda: _running(name, 1))
+            stuck.cancel()  # a client gone, a request timing out
+            with pytest.raises(asyncio.CancelledError):
+                await stuck
+            # The statement was cancelled on the server, and its connection, in an
+            # unknown state mid-statement, is not used again.
+            await until(lambda: _running(name, 0))
+            assert await database.reader.scalar(PID) not in (None, first)
+        finally:
+            await database.dispose()
+
+    asyncio.run(main())
+
+
+def test_a_read_cancelled_while_waiting_for_a_connection_takes_no_slot(postgres: str) -> None:
+    database = Database(postgres, pool_size=1, max_overflow=0, pool_timeout=10)
+
+    async def main() -> set[int]:
+        try:
+            holder = asyncio.create_task(database.reader.rows(BACKEND))
+            waiting = [asyncio.create_task(database.reader.rows(BACKEND)) for _ in range(3)]
+            await asyncio.sleep(0)  # all of them asking for the one connection
+            for task in waiting:
+                task.cancel()
+            await asyncio.gather(*waiting, return_exceptions=True)
+            await holder
+            rows = await asyncio.gather(*(database.reader.rows(BACKEND) for _ in range(6)))
+            return {row[0][0] for row in rows}
+        finally:
+            await database.dispose()
+
+    assert len(asyncio.run(main())) == 1  # still one connection, none lost
+
+
+# Statements still running a moment after they start (SQLite: counting, its own way).
+RUNNING: dict[str, sa.Select[Any]] = {
+    "postgresql": select(sa.literal_column("pg_sleep(0.5)::text")),
+    "sqlite": select(
+        sa.literal_column(
+            "(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+            "WHERE i < 3000000) SELECT count(*) FROM n)"
+        )
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", ["postgresql", "sqlite"])
+@pytest.mark.parametrize("cancelled", [True, False], ids=["cancelled", "finished"])
+def test_connections_given_back_after_dispose_are_closed_before_the_loop_ends(
+    kind: str, cancelled: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if kind == "postgresql":
+        require_service("PostgreSQL", POSTGRES_URL, 5432)
+        database = Database(POSTGRES_URL)
+    else:
+        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'reads.db'}")
+    leftovers: list[str] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda info: leftovers.append(repr(info)))
+    monkeypatch.setattr(threading, "excepthook", lambda info: leftovers.append(repr(info)))
+
+    async def main() -> None:
+        reading = asyncio.create_task(database.reader.scalar(RUNNING[kind]))
+        await asyncio.sleep(0.1)  # running
+        await database.dispose()  # the app shuts down while a request still reads
+        if cancelled:
+            reading.cancel()  # and the loop's end cancels it
+        else:
+            await reading  # or it ends, and the loop right after
+
+    asyncio.run(main())
+    gc.collect()
+    # No "unclosed connection" left to the garbage collector, no driver thread
+    # finding its loop closed.
+    assert leftovers == []
+
+
+def test_a_read_waiting_when_the_database_is_disposed_of_is_served_after(postgres: str) -> None:
+    database = Database(postgres, pool_size=1, max_overflow=0, pool_timeout=10)
+    slow: sa.Select[str] = select(sa.literal_column("pg_sleep(0.3)::text"))
+
+    async def main() -> tuple[Any, Any]:
+        try:
+            holder = asyncio.create_task(database.reader.scalar(slow))
+            await asyncio.sleep(0.1)  # the slow read holds the only connection
+            waiting = asyncio.create_task(database.reader.scalar(select(sa.literal(1))))
+            await asyncio.sleep(0.05)  # waiting for it
+            await database.dispose()
+            return await holder, await waiting
+        finally:
+            await database.dispose()
+
+    assert asyncio.run(main()) == ("", 1)
+
+
+def test_overflow_minus_one_or_size_zero_set_no_limit(postgres: str) -> None:
+    # SQLAlchemy's meaning of the settings; 8 reads at once then open 8 connections.
+    for options in ({"pool_size": 1, "max_overflow": -1}, {"pool_size": 0}):
+        database = Database(postgres, **options)  # type: ignore[arg-type]
+
+        async def main(database: Database = database) -> set[int]:
+            try:
+                rows = await asyncio.gather(*(database.reader.rows(BACKEND) for _ in range(8)))
+                return {row[0][0] for row in rows}
+            finally:
+                await database.dispose()
+
+        assert len(asyncio.run(main())) == 8, options
+
+
+def test_pool_recycle_replaces_connections_handed_over_and_minus_one_never(postgres: str) -> None:
+    # pool_recycle=0: every connection is too old when given back, even to a waiting read.
+    recycled = Database(postgres, pool_size=1, max_overflow=0, pool_recycle=0)
+    kept = Database(postgres, pool_size=1, max_overflow=0, pool_recycle=-1)
+
+    async def main() -> tuple[set[int], set[int]]:
+        try:
+            at_once = await asyncio.gather(*(recycled.reader.rows(BACKEND) for _ in range(2)))
+            in_turn = [await kept.reader.scalar(PID) for _ in range(3)]
+            return {row[0][0] for row in at_once}, set(in_turn)  # type: ignore[arg-type]
+        finally:
+            await recycled.dispose()
+            await kept.dispose()
+
+    replaced, same = asyncio.run(main())
+    assert (len(replaced), len(same)) == (2, 1)
+
+
+def test_each_event_loop_reads_on_connections_of_its_own(postgres: str) -> None:
+    database = Database(postgres, pool_size=1)
+    turns = threading.Barrier(2, timeout=30)
+    seen: dict[int, list[int | None]] = {0: [], 1: []}
+
+    def reads_in_turn(me: int) -> None:
+        # Two threads, a loop each, reading one after the other.
+        async def main() -> None:
+            for _ in range(3):
+                for turn in (0, 1):
+                    if turn == me:
+                        seen[me].append(await database.reader.scalar(PID))
+                    turns.wait()
+
+        asyncio.run(main())
+
+    threads = [threading.Thread(target=reads_in_turn, args=(me,)) for me in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    asyncio.run(database.dispose())
+    # Each loop kept its own connection: neither replaced the other's pool.
+    assert [len(set(pids)) for pids in seen.values()] == [1, 1]
+    assert seen[0][0] != seen[1][0]
+
+
+def test_dispose_closes_the_pool_of_a_loop_running_in_another_thread(postgres: str) -> None:
+    name = f"satchel-reads-{uuid.uuid4().hex[:12]}"
+    database = named_database(name)
+    read, disposed = threading.Event(), threading.Event()
+    closed_there: list[bool] = []
+
+    def serve() -> None:
+        # Another loop (a worker thread's) reads, then keeps running.
+        async def main() -> None:
+            await database.reader.scalar(PID)
+            read.set()
+            await asyncio.to_thread(disposed.wait, 30)
+            await until(lambda: _named(name, 0))  # closed there, by that loop
+            closed_there.append(True)
+
+        asyncio.run(main())
+
+    server = threading.Thread(target=serve)
+    server.start()
+    try:
+        assert read.wait(30)
+        assert asyncio.run(connections_named(name)) == 1
+        asyncio.run(database.dispose())
+    finally:
+        disposed.set()
+        server.join()
+    assert closed_there == [True]
+
+
+async def _named(name: str, count: int) -> bool:
+    return await connections_named(name) == count

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -11,11 +12,12 @@ from typing import Any
 import msgspec
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Mapped, aliased, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, aliased, joinedload, mapped_column
 
 from satchel import App, Settings
 from satchel.db import Database, Reader, Reads, Session, select
 from satchel.db.errors import UNSTORABLE_DETAIL
+from satchel.errors import BadRequest
 from satchel.testing import TestClient
 from tests.db.models import Book, Entry, Genre, Review
 
@@ -125,6 +127,95 @@ def test_each_statement_shape_and_each_value_reads_its_own_rows(database: Databa
     read_with(database, scenario)
 
 
+def test_limit_and_offset_values_belong_to_each_statement(database: Database) -> None:
+    async def scenario(reader: Reader) -> None:
+        await add(database, *(book(number) for number in range(1, 6)))
+        ordered = select(Book.id).order_by(Book.id)
+        for limit, offset in ((1, 0), (3, 1), (2, 3), (5, 0)):
+            found = await reader.scalars(ordered.limit(limit).offset(offset))
+            assert found == list(range(offset + 1, offset + 1 + limit))
+
+    read_with(database, scenario)
+
+
+def test_a_callable_bindparam_is_called_at_every_read(database: Database) -> None:
+    numbers = itertools.count(1)
+    # One statement object, run without params: its SQL and arguments are kept, but a
+    # callable's value must not be.
+    numbered = select(Book.title).where(
+        Book.id == sa.bindparam("n", callable_=lambda: next(numbers))
+    )
+
+    async def scenario(reader: Reader) -> None:
+        await add(database, book(1), book(2), book(3))
+        assert [await reader.scalar(numbered) for _ in range(3)] == ["Book 1", "Book 2", "Book 3"]
+
+    read_with(database, scenario)
+
+
+def test_scalar_and_first_stop_at_the_first_row(database: Database) -> None:
+    # Rows produced in order, the third one failing when evaluated: reading through
+    # every row raises. (sqlite3 steps one row ahead, hence two good rows first.)
+    texts = (
+        select(sa.literal("1").label("text"))
+        .union_all(select(sa.literal("2")), select(sa.literal("x")))
+        .subquery()
+    )
+    if database.engine.dialect.name == "sqlite":
+        parsed: Any = sa.func.json(texts.c.text)
+    else:
+        parsed = sa.cast(texts.c.text, sa.JSON)
+    parsing = select(parsed)
+
+    async def scenario(reader: Reader) -> None:
+        assert await reader.scalar(parsing) is not None
+        assert await reader.first_or_404(parsing) is not None
+        with pytest.raises(Exception):  # noqa: B017, PT011 (sqlite3's error, or a 400)
+            await reader.scalars(parsing)
+        assert await reader.scalar(parsing) is not None  # the failure left reads working
+
+    read_with(database, scenario)
+
+
+def test_values_no_database_can_store_are_bad_requests(database: Database) -> None:
+    async def scenario(reader: Reader) -> None:
+        await add(database, book(1))
+        titled = select(Book.id).where(Book.title == sa.bindparam("title"))
+        for hostile in ("\ud800", "a\udfffb"):  # lone surrogates: no encoding takes them
+            with pytest.raises(BadRequest, match=UNSTORABLE_DETAIL):
+                await reader.scalars(titled, {"title": hostile})
+        with pytest.raises(BadRequest, match=UNSTORABLE_DETAIL):
+            await reader.get(Book, 2**70)
+        with pytest.raises(Exception) as other:  # noqa: PT011 (sqlite3's or asyncpg's)
+            await reader.scalar(select(sa.literal_column("no_such_column")))
+        assert not isinstance(other.value, BadRequest)  # a bug stays an error of its own
+        assert await reader.scalars(titled, {"title": "Book 1"}) == [1]
+
+    read_with(database, scenario)
+
+
+def test_read_instances_save_through_a_session_once_merged_or_added(database: Database) -> None:
+    async def scenario(reader: Reader) -> None:
+        await add(database, book(1), book(2))
+        first = await reader.get_or_404(Book, 1)
+        first.title = "Merged"  # detached: saves nothing by itself
+        assert await reader.scalar(select(Book.title).where(Book.id == 1)) == "Book 1"
+        async with database.transaction() as db:
+            merged = await db.merge(first)  # loads the row, copies the changes over
+            assert merged.title == "Merged"
+        second = await reader.get_or_404(Book, 2)
+        async with database.transaction() as db:
+            db.add(second)  # attached as the persistent row it was read as: an UPDATE
+            second.title = "Added"
+        async with database.transaction() as db:
+            assert (await db.get_or_404(Book, 2)).title == "Added"
+            assert await db.scalar(sa.select(sa.func.count()).select_from(Book)) == 2
+        titles = await reader.scalars(select(Book.title).order_by(Book.id))
+        assert titles == ["Merged", "Added"]
+
+    read_with(database, scenario)
+
+
 def test_values_are_converted_both_ways_by_their_column_types(database: Database) -> None:
     paris = timezone(timedelta(hours=2))
     written = datetime(2024, 6, 1, 14, 30, 15, 123456, tzinfo=paris)
@@ -184,6 +275,7 @@ def test_statements_reads_cannot_run_are_refused(database: Database) -> None:
             select(Book, Review).join(Review),
             select(Book.id, Review),
             select(aliased(Book)),
+            select(Book).options(joinedload(Book.reviews)),
             sa.insert(Book).values(isbn="x", title="x"),
         ]
         for statement in refused:
@@ -248,3 +340,22 @@ def test_reads_join_the_test_transaction(database: Database) -> None:
         assert client.get("/books/5").json() == {"id": 5, "title": "Book 5"}  # uncommitted
         assert client.get("/books/99999999999").status_code == 400  # its savepoint rolled back
         assert client.get("/books/5").status_code == 200  # and the transaction goes on
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_a_read_cancelled_inside_the_test_transaction_leaves_it_usable(database: Database) -> None:
+    stuck: sa.Select[str] = select(sa.literal_column("pg_sleep(60)::text"))
+
+    async def scenario(reader: Reader) -> None:
+        await add(database, book(1))  # in the test's transaction, uncommitted
+        reading = asyncio.create_task(reader.scalar(stuck))
+        await asyncio.sleep(0.2)  # running on the server
+        reading.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await reading
+        # Its statement cancelled and its savepoint rolled back, the transaction goes on.
+        assert await reader.scalar(select(Book.title).where(Book.id == 1)) == "Book 1"
+        async with database.transaction() as db:
+            assert (await db.get_or_404(Book, 1)).title == "Book 1"
+
+    read_with(database, scenario)

@@ -196,8 +196,8 @@ class Database:
     def reader(self) -> Reader:
         """Fast reads outside transactions, on the driver's own pool (``reads: Reads``).
 
-        The pool has this Database's pool settings and ``connect_args``; it opens
-        connections on first use, on the event loop reading, and closes at ``dispose()``.
+        Its pools, one per event loop that reads, have this Database's pool settings and
+        ``connect_args``; they open connections on first use and close at ``dispose()``.
         """
         if self._reader is None:
             options = self._options

@@ -29,6 +29,9 @@ __all__ = ["AiosqliteDriver", "AsyncpgDriver", "Driver", "driver_for"]
 
 # SQLAlchemy's asyncpg options that asyncpg.connect does not take.
 _SQLALCHEMY_ONLY = ("prepared_statement_name_func", "async_creator_fn")
+# Seconds a polite close may take (an unreachable server never answers); then it is
+# aborted, as SQLAlchemy's adapter does, so that dispose() always ends.
+_CLOSE_TIMEOUT = 5.0
 
 
 class Driver(Protocol):
@@ -101,7 +104,9 @@ class AsyncpgDriver:
         return connection
 
     async def close(self, connection: Any) -> None:
-        await connection.close()
+        # asyncpg first waits for a cancelled statement's cancellation (asyncpg sends
+        # it when the awaiting task is cancelled), and aborts the connection on failure.
+        await connection.close(timeout=_CLOSE_TIMEOUT)
 
     def is_closed(self, connection: Any) -> bool:
         closed: bool = connection.is_closed()
@@ -162,6 +167,12 @@ class AiosqliteDriver:
         return connection
 
     async def close(self, connection: Any) -> None:
+        # A statement still running (its read was cancelled) would hold the close up
+        # until it ends: stop it, as asyncpg has PostgreSQL cancel one. sqlite3's
+        # interrupt() may be called from any thread; it affects nothing when idle.
+        raw = getattr(connection, "_connection", None)
+        if raw is not None:
+            raw.interrupt()
         await connection.close()
 
     def is_closed(self, connection: Any) -> bool:
@@ -171,8 +182,12 @@ class AiosqliteDriver:
     async def fetch(
         self, connection: Any, sql: str, arguments: Sequence[Any], one: bool
     ) -> Sequence[Sequence[Any]]:
+        if one:  # step to the first row only, as a session does, not through the table
+            async with connection.execute(sql, arguments) as cursor:
+                row = await cursor.fetchone()
+            return () if row is None else (row,)
         rows: Sequence[Sequence[Any]] = await connection.execute_fetchall(sql, arguments)
-        return rows[:1] if one else rows
+        return rows
 
     async def describe(self, connection: Any, sql: str) -> list[Any]:
         return []  # sqlite3 reports no column types
@@ -186,7 +201,9 @@ class AiosqliteDriver:
             connection.stop()
 
     def unstorable(self, error: BaseException) -> bool:
-        return isinstance(error, OverflowError)  # an int beyond SQLite's 64 bits
+        # An int beyond SQLite's 64 bits; a str sqlite3 cannot encode (lone surrogates,
+        # which asyncpg refuses as a DataError, a 400 on PostgreSQL too).
+        return isinstance(error, OverflowError | UnicodeEncodeError)
 
 
 def driver_for(dialect: Dialect, url: sa.URL, connect_args: dict[str, Any]) -> Driver:

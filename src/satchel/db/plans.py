@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import collections
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,6 +149,7 @@ class _Seen:
 
     plan: Plan
     extracted: Sequence[Any] | None  # the statement's own values, by the plan's cache key
+    fixed: bool  # whether its own values are the same at every call (no callable_ binds)
     bound: tuple[str, list[Any]] | None = None  # its SQL and arguments when given no params
 
 
@@ -175,7 +176,7 @@ class Plans:
         if params is None and seen.bound is not None:
             return seen.plan, *seen.bound
         sql, arguments = seen.plan.arguments(seen.plan.values(params, seen.extracted))
-        if params is None:  # the statement's own values only: the same every time
+        if params is None and seen.fixed:  # the statement's own values only: the same every time
             seen.bound = (sql, arguments)
         return seen.plan, sql, arguments
 
@@ -184,18 +185,27 @@ class Plans:
             raise TypeError(f"reads run select() statements, not {type(statement).__name__}")
         key = statement._generate_cache_key()
         if key is None:  # a construct SQLAlchemy cannot cache: compiled for this object only
-            plan = Plan(statement, _compile(statement, self.dialect, None), self.dialect)
-            seen = _Seen(plan, None)
+            compiled = _compile(statement, self.dialect, None)
+            plan = Plan(statement, compiled, self.dialect)
+            seen = _Seen(plan, None, _fixed(compiled.binds.values()))
         else:
-            shared = self._by_key.get(key.key)
+            # Least recently compiled or seen last: a statement built at each request
+            # (the usual way) keeps its shape's plan in.
+            shared = self._by_key.pop(key.key, None)
             if shared is None:
                 shared = Plan(statement, _compile(statement, self.dialect, key), self.dialect)
-                if len(self._by_key) >= _MAX_PLANS:
-                    del self._by_key[next(iter(self._by_key))]  # the oldest
-                self._by_key[key.key] = shared
-            seen = _Seen(shared, key.bindparams)
+                while len(self._by_key) >= _MAX_PLANS:
+                    # pop(): safe should another thread (another loop's reads) evict too.
+                    self._by_key.pop(next(iter(self._by_key), None), None)
+            self._by_key[key.key] = shared
+            seen = _Seen(shared, key.bindparams, _fixed(key.bindparams))
         self._seen[statement] = seen
         return seen
+
+
+def _fixed(binds: Iterable[sa.BindParameter[Any]]) -> bool:
+    # A bindparam(callable_=...) computes its value at each execution.
+    return all(bind.callable is None for bind in binds)
 
 
 def _compile(statement: sa.Select[Any], dialect: Dialect, key: Any) -> SQLCompiler:
@@ -244,19 +254,20 @@ def _entity_layout(
 ) -> tuple[tuple[str, ...], tuple[type[Any], tuple[int, ...]]]:
     """The attribute of each result column, and where the primary key's values are."""
     mapper = sa.inspect(entity)
+    attribute_of = {column: prop.key for prop in mapper.column_attrs for column in prop.columns}
     keys = []
     for column in columns:
-        try:
-            keys.append(mapper.get_property_by_column(column.objects[0]).key)
-        except (orm.exc.UnmappedColumnError, IndexError):
+        # A result column names the table column it reads among its objects; one that
+        # names none of the model's (a joinedload's, an added expression) is refused.
+        found = next((attribute_of[o] for o in column.objects if o in attribute_of), None)
+        if found is None:
             raise TypeError(
                 f"the statement selects more than {entity.__name__}'s columns "
                 "(a joinedload?): use a Session"
-            ) from None
+            )
+        keys.append(found)
     try:
-        positions = tuple(
-            keys.index(mapper.get_property_by_column(c).key) for c in mapper.primary_key
-        )
+        positions = tuple(keys.index(attribute_of[c]) for c in mapper.primary_key)
     except ValueError:
         raise TypeError(f"the statement leaves out {entity.__name__}'s primary key") from None
     return tuple(keys), (entity, positions)

@@ -1,16 +1,18 @@
 """A small connection pool for the fast read path, bound to one event loop.
 
-It keeps the ``Database``'s pool settings' meaning: up to ``size`` connections kept
-open, ``overflow`` more opened under load and closed when given back, ``timeout``
-seconds to wait for one, connections older than ``recycle`` seconds replaced.
-Connections open on first need, never ahead. Giving one back costs no round trip:
-reads leave no transaction or session state behind to reset.
+It keeps the ``Database``'s pool settings' meaning, as SQLAlchemy's ``QueuePool``
+reads them: up to ``size`` connections kept open, ``overflow`` more opened under load
+and closed when given back (``size=0`` or ``overflow=-1``: no limit), ``timeout``
+seconds to wait for one, connections older than ``recycle`` seconds replaced
+(``-1``: never). Connections open on first need, never ahead. Giving one back costs
+no round trip: reads leave no transaction or session state behind to reset.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import math
 import time
 from typing import Any
 
@@ -23,7 +25,11 @@ except ImportError as exc:
 
 from satchel.db.drivers import Driver
 
-__all__ = ["ConnectionPool"]
+__all__ = ["ConnectionPool", "PoolClosed"]
+
+
+class PoolClosed(sa.exc.InvalidRequestError):
+    """The pool was closed (``Database.dispose()``) before it could hand out a connection."""
 
 
 class ConnectionPool:
@@ -31,10 +37,11 @@ class ConnectionPool:
 
     Args:
         driver: Opens, checks and closes the connections.
-        size: Connections kept open once opened.
-        overflow: Connections opened beyond ``size`` while all are busy.
+        size: Connections kept open once opened (0: any number).
+        overflow: Connections opened beyond ``size`` while all are busy (-1: any number).
         timeout: Seconds to wait for a connection when ``size + overflow`` are busy.
-        recycle: Replace connections opened longer ago than this many seconds.
+        recycle: Replace connections opened longer ago than this many seconds
+            (None or negative: never).
     """
 
     def __init__(
@@ -48,8 +55,11 @@ class ConnectionPool:
     ) -> None:
         self.driver = driver
         self.loop = asyncio.get_running_loop()
-        self._size, self._limit = size, size + max(overflow, 0)
-        self._timeout, self._recycle = timeout, recycle
+        unlimited = size <= 0 or overflow < 0
+        self._keep: float = math.inf if size <= 0 else size
+        self._limit: float = math.inf if unlimited else size + overflow
+        self._timeout = timeout
+        self._recycle = recycle if recycle is not None and recycle >= 0 else None
         self._idle: list[Any] = []
         self._opened_at: dict[int, float] = {}  # by id(connection), when recycling
         self._open = 0  # connections open or being opened
@@ -62,9 +72,10 @@ class ConnectionPool:
 
         Raises:
             sqlalchemy.exc.TimeoutError: None became free within the timeout.
+            PoolClosed: The pool was closed before handing one out.
         """
         if self.closed:
-            raise sa.exc.InvalidRequestError("this pool was disposed of")
+            raise PoolClosed("this pool was disposed of")
         while self._idle:
             connection = self._idle.pop()
             if not self._expired(connection):
@@ -76,20 +87,29 @@ class ConnectionPool:
             return await self._connect()
         return await self._wait()
 
+    async def give_back(self, connection: Any, *, broken: bool = False) -> None:
+        """``release``; after ``close()``, close ``connection`` before returning.
+
+        Nothing else would await that close once the pool is disposed of, and the
+        loop may end right after: the read that used the connection awaits it.
+        """
+        if self.closed:
+            self._opened_at.pop(id(connection), None)
+            await self._close_quietly(connection)
+        else:
+            self.release(connection, broken=broken)
+
     def release(self, connection: Any, *, broken: bool = False) -> None:
         """Give ``connection`` back; a ``broken`` one (or one found closed) is dropped."""
-        if self.closed and self.loop is not asyncio.get_running_loop():
-            self.driver.abandon(connection)
-            return
-        if broken or self.closed or self.driver.is_closed(connection):
-            self._discard(connection, free_slot=True)
+        if broken or self.closed or self.driver.is_closed(connection) or self._expired(connection):
+            self._discard(connection, free_slot=True)  # a waiter opens a new one instead
             return
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_result(connection)
                 return
-        if len(self._idle) < self._size and not self._expired(connection):
+        if len(self._idle) < self._keep:
             self._idle.append(connection)
         else:  # an overflow connection, no longer needed
             self._discard(connection, free_slot=True)
@@ -103,7 +123,7 @@ class ConnectionPool:
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
-                waiter.set_exception(sa.exc.InvalidRequestError("this pool was disposed of"))
+                waiter.set_exception(PoolClosed("this pool was disposed of"))
         if self._closing:
             await asyncio.gather(*self._closing, return_exceptions=True)
 
@@ -142,7 +162,7 @@ class ConnectionPool:
             waiter.cancel()
             if isinstance(error, TimeoutError):
                 raise sa.exc.TimeoutError(
-                    f"all {self._limit} connections of the read pool are busy: none came "
+                    f"all {self._limit:g} connections of the read pool are busy: none came "
                     f"free within {self._timeout:g} s"
                 ) from None
             raise
@@ -168,8 +188,11 @@ class ConnectionPool:
     async def _close_quietly(self, connection: Any) -> None:
         try:
             await self.driver.close(connection)
-        except Exception:  # already broken: there is nothing left to close
-            return
+        except Exception:  # broken already, or slow to answer: drop it
+            self.driver.abandon(connection)
+        except BaseException:  # the loop ends before it closed: drop it, then end too
+            self.driver.abandon(connection)
+            raise
 
     def _free_slot(self) -> None:
         while self._waiters:

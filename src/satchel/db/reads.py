@@ -25,7 +25,7 @@ except ImportError as exc:
 from satchel.db.drivers import Driver, driver_for
 from satchel.db.errors import UNSTORABLE_DETAIL
 from satchel.db.plans import Plan, Plans
-from satchel.db.pool import ConnectionPool
+from satchel.db.pool import ConnectionPool, PoolClosed
 
 __all__ = ["ReadRoute", "Reader"]
 
@@ -33,6 +33,7 @@ T = TypeVar("T")
 M = TypeVar("M")
 Ts = TypeVarTuple("Ts")
 Params = Mapping[str, Any] | None
+_Kept = tuple[ConnectionPool, AsyncGenerator[None, None]]
 
 
 class ReadRoute(Protocol):
@@ -80,8 +81,9 @@ class Reader:
             "timeout": pool_timeout,
             "recycle": pool_recycle,
         }
-        self._pool: ConnectionPool | None = None
-        self._keeper: AsyncGenerator[None, None] | None = None
+        # One pool per event loop reading (connections never move between loops), each
+        # with the async generator that closes it at its loop's shutdown.
+        self._pools: dict[asyncio.AbstractEventLoop, _Kept] = {}
         self._gets: dict[type[Any], tuple[sa.Select[Any], int]] = {}
         #: Set by ``satchel.db.testing.TestTransaction``: reads then join the test's transaction.
         self.route: ReadRoute | None = None
@@ -93,7 +95,7 @@ class Reader:
         if len(values) != size:
             raise ValueError(f"{model.__name__}'s primary key has {size} column(s)")
         params = {f"pk_{i}": value for i, value in enumerate(values)}
-        plan, rows = await self._fetch(statement, params, True)
+        plan, rows = await self._fetch(statement, params, False)  # one row at most
         return plan.first(rows[0]) if rows else None
 
     async def get_or_404(self, model: type[M], pk: Any) -> M:
@@ -150,15 +152,20 @@ class Reader:
         return [build(row) for row in rows]
 
     async def close(self) -> None:
-        """Close the pool's connections; the next read opens new ones."""
-        pool, keeper = self._pool, self._keeper
-        self._pool = self._keeper = None
-        if pool is None or keeper is None:
-            return
-        if pool.loop is asyncio.get_running_loop():
-            await keeper.aclose()
-        else:
-            pool.abandon()
+        """Close the pools' connections; the next read opens new ones.
+
+        The pool of the running loop closes now; one of a loop running in another
+        thread closes there, soon; one of a loop that ended is dropped.
+        """
+        kept, self._pools = self._pools, {}
+        running = asyncio.get_running_loop()
+        for loop, (pool, keeper) in list(kept.items()):
+            if loop is running:
+                await keeper.aclose()
+            elif loop.is_running() and not loop.is_closed():  # on its own thread
+                asyncio.run_coroutine_threadsafe(_finish(keeper), loop)
+            else:
+                pool.abandon()
 
     # -- running ----------------------------------------------------------------------------
 
@@ -202,25 +209,30 @@ class Reader:
         return await self._driver.fetch(connection, sql, arguments, one)
 
     async def _pooled(self, run: Callable[[Any, bool], Awaitable[T]]) -> T:
-        pool = self._pool
-        if pool is None or pool.loop is not asyncio.get_running_loop():
-            pool = await self._new_pool()
-        for attempt in (1, 2):
-            connection = await pool.acquire()
+        retried = False
+        while True:
+            pool = await self._pool()
+            try:
+                connection = await pool.acquire()
+            except PoolClosed:  # disposed of while this read waited: the next pool serves it
+                if retried:
+                    raise
+                retried = True
+                continue
             try:
                 result = await run(connection, False)
             except Exception:
                 gone = self._driver.is_closed(connection)
-                pool.release(connection, broken=gone)
-                if gone and attempt == 1:  # the server closed it while idle: a read can retry
+                await pool.give_back(connection, broken=gone)
+                if gone and not retried:  # the server closed it while idle: a read can retry
+                    retried = True
                     continue
                 raise
             except BaseException:  # cancelled mid-statement: the connection's state is unknown
-                pool.release(connection, broken=True)
+                await pool.give_back(connection, broken=True)
                 raise
-            pool.release(connection)
+            await pool.give_back(connection)
             return result
-        raise AssertionError("unreachable")  # the second attempt returned or raised
 
     async def _borrowed(self, run: Callable[[Any, bool], Awaitable[T]]) -> T:
         # An in-memory SQLite database exists in one connection only: the engine's.
@@ -228,13 +240,20 @@ class Reader:
             raw = await connection.get_raw_connection()
             return await run(raw.driver_connection, False)
 
-    async def _new_pool(self) -> ConnectionPool:
-        if self._pool is not None:  # made on another event loop, still running or not
-            self._pool.abandon()
+    async def _pool(self) -> ConnectionPool:
+        """The running loop's pool, made on its first read there."""
+        loop = asyncio.get_running_loop()
+        kept = self._pools.get(loop)
+        if kept is not None and not kept[0].closed:
+            return kept[0]
+        for other, (old, _) in list(self._pools.items()):  # forget the loops that ended
+            if other.is_closed() or old.closed:
+                self._pools.pop(other, None)
+                old.abandon()
         pool = ConnectionPool(self._driver, **self._pool_options)  # type: ignore[arg-type]
         keeper = _keep(pool)
-        await anext(keeper)
-        self._pool, self._keeper = pool, keeper
+        await anext(keeper)  # runs to its yield without suspending: no other read gets in
+        self._pools[loop] = (pool, keeper)
         return pool
 
     def _get_statement(self, model: type[Any]) -> tuple[sa.Select[Any], int]:
@@ -255,6 +274,10 @@ async def _keep(pool: ConnectionPool) -> AsyncGenerator[None, None]:
         yield
     finally:
         await pool.close()
+
+
+async def _finish(keeper: AsyncGenerator[None, None]) -> None:
+    await keeper.aclose()  # closes its pool
 
 
 def _selected_name(plan: Plan) -> str:
