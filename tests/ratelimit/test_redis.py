@@ -115,6 +115,28 @@ def test_counters_expire_when_no_longer_needed(redis_prefix: str) -> None:
     assert 0 < named["{f:HASH}:60"] <= 100_000
 
 
+def test_reset_deletes_both_windows_counters(redis_prefix: str) -> None:
+    clock = Clock(6050.0)  # half-way through window 60
+
+    async def main() -> None:
+        store = RedisStore(REDIS_URL, prefix=redis_prefix)
+        try:
+            limit = RateLimit(5, 100, store=store, scope="r", clock=clock)
+            await limit.hit("client")
+            await limit.hit("kept")
+            clock.now += 100  # window 61: the first count is now the previous one
+            await limit.hit("client")
+            assert len(keys_under(redis_prefix)) == 3
+            await limit.reset("client")
+        finally:
+            await store.aclose()
+
+    asyncio.run(main())
+    # Only the other key's counter is left.
+    (left,) = keys_under(redis_prefix)
+    assert left.endswith(":60")
+
+
 def test_the_script_is_loaded_again_after_redis_forgets_it(redis_prefix: str) -> None:
     async def main() -> list[int]:
         store = RedisStore(REDIS_URL, prefix=redis_prefix)

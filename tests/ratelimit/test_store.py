@@ -68,6 +68,62 @@ def test_keys_are_counted_apart(make_store: StoreFactory) -> None:
     run(make_store, body)
 
 
+def test_reset_forgets_the_current_and_previous_windows(make_store: StoreFactory) -> None:
+    async def body(store: RateLimitStore) -> None:
+        for _ in range(3):
+            await store.hit("k", window=1, weight=0, limit=3, ttl=60)
+        await store.hit("k", window=2, weight=0.5, limit=3, ttl=60)  # 1 + floor(1.5) = 2
+        await store.hit("other", window=2, weight=0, limit=1, ttl=60)
+        await store.reset("k", window=2)
+        # Neither window counts any more: a full limit again, previous count 0.
+        hits = [await store.hit("k", window=2, weight=0.5, limit=3, ttl=60) for _ in range(4)]
+        assert [(c.allowed, c.current, c.previous) for c in hits] == [
+            (True, 1, 0),
+            (True, 2, 0),
+            (True, 3, 0),
+            (False, 3, 0),
+        ]
+        # Other keys keep their counts; forgetting an unknown key is no error.
+        assert not (await store.hit("other", window=2, weight=0, limit=1, ttl=60)).allowed
+        await store.reset("never-counted", window=2)
+
+    run(make_store, body)
+
+
+def test_a_limiter_reset_gives_one_key_its_full_limit(make_store: StoreFactory) -> None:
+    async def body(store: RateLimitStore) -> None:
+        clock = Clock(1005.0)  # half-way through a 10 s window
+        limit = RateLimit(2, 10, store=store, scope="reset", clock=clock)
+        for key in ("alice", "bob"):
+            await limit.hit(key)
+            await limit.hit(key)
+        clock.now += 6  # 1 s into the next window: alice's two count 0.9 each
+        assert [(await limit.hit("alice")).allowed for _ in range(2)] == [True, False]
+        await limit.reset("alice")
+        assert [(await limit.hit("alice")).allowed for _ in range(3)] == [True, True, False]
+        # bob's count is untouched: as alice's before the reset.
+        assert [(await limit.hit("bob")).allowed for _ in range(2)] == [True, False]
+
+    run(make_store, body)
+
+
+def test_concurrent_hits_and_a_reset_never_over_admit(make_store: StoreFactory) -> None:
+    async def body(store: RateLimitStore) -> None:
+        def hit() -> Awaitable[Counts]:
+            return store.hit("k", window=1, weight=0, limit=5, ttl=60)
+
+        racing = await asyncio.gather(
+            *(hit() for _ in range(10)), store.reset("k", window=1), *(hit() for _ in range(10))
+        )
+        later = [await hit() for _ in range(10)]
+        admitted = sum(c.allowed for c in [*racing, *later] if isinstance(c, Counts))
+        # At most one limit's worth before the reset and one after it, in any order.
+        assert 5 <= admitted <= 10
+        assert not later[-1].allowed
+
+    run(make_store, body)
+
+
 @pytest.mark.parametrize("weight", [0.0, 0.5])
 def test_concurrent_hits_never_over_admit(make_store: StoreFactory, weight: float) -> None:
     async def body(store: RateLimitStore) -> None:
@@ -155,12 +211,17 @@ def test_a_custom_store_sees_only_hashed_keys() -> None:
             seen.append(key)
             return Counts(True, 1, 0)
 
+        async def reset(self, key: str, *, window: int) -> None:
+            seen.append(key)
+
     limit = RateLimit(5, 60, store=Recording(), scope="api")
     result = asyncio.run(limit.hit("sk_live_secret"))
+    asyncio.run(limit.reset("sk_live_secret"))
     assert result.allowed
     assert seen[0].startswith("api:")
     assert "sk_live_secret" not in seen[0]
     assert len(seen[0]) == len("api:") + 32
+    assert seen[1] == seen[0]  # reset names the counter the way hit does
 
 
 def test_a_store_refusing_without_cause_means_retry_at_once() -> None:
@@ -169,6 +230,9 @@ def test_a_store_refusing_without_cause_means_retry_at_once() -> None:
             self, key: str, *, window: int, weight: float, limit: int, ttl: float
         ) -> Counts:
             return Counts(False, 0, 0)
+
+        async def reset(self, key: str, *, window: int) -> None:
+            raise AssertionError("not reset")
 
     result = asyncio.run(RateLimit(5, 60, store=Refusing()).hit("client"))
     assert (result.allowed, result.retry_after) == (False, 1)

@@ -84,7 +84,8 @@ class RateLimit:
     which answers 429 with ``Retry-After`` when the limit is hit, or as a middleware
     (``middleware=[limit.middleware]``), which also sets ``RateLimit-*`` headers on
     admitted responses and runs before the body is read. ``await limit.hit(key)``
-    counts anything else (a user name at login).
+    counts anything else (a user name at login), and ``await limit.reset(key)``
+    forgets a key's counts (after a successful login, say).
 
     Args:
         limit: The most requests per window.
@@ -155,6 +156,16 @@ class RateLimit:
             return RateLimitResult(True, self.limit, remaining, _seconds(self.window - elapsed))
         retry_after = self._retry_after(now, index, elapsed, counts)
         return RateLimitResult(False, self.limit, 0, retry_after, retry_after)
+
+    async def reset(self, key: str) -> None:
+        """Forget ``key``'s counts: its next request is counted as its first.
+
+        For limits on something that can succeed, such as failed sign-ins per
+        account: once the right password is given, the failures before it stop
+        counting. Other keys are not affected.
+        """
+        index, _, _ = self._position(self.clock())
+        await self.store.reset(self._counter(key), window=index)
 
     def _position(self, now: float) -> tuple[int, float, float]:
         """The window ``now`` falls in, seconds into it, and the previous window's weight."""

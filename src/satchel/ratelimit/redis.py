@@ -99,6 +99,15 @@ class RedisStore:
         allowed, current, previous = reply
         return Counts(bool(allowed), int(current), int(previous))
 
+    async def reset(self, key: str, *, window: int) -> None:
+        """Forget ``key``'s counts (see ``RateLimitStore``).
+
+        One ``DEL`` of both windows' counters: atomic, and in one Cluster slot
+        (the hash tag), so a concurrent ``hit`` sees both counts or neither.
+        """
+        name = f"{self.prefix}{{{key}}}:"
+        await self._client.get().delete(f"{name}{window}", f"{name}{window - 1}")
+
     async def aclose(self) -> None:
         """Close the connections the store opened; it reconnects if used again.
 

@@ -1,9 +1,10 @@
 """Where rate-limit counters live: the store interface and the in-memory store.
 
-A store keeps one counter per key and window and does one thing, atomically: count
-a request if the limit allows it. The window arithmetic (which window, how much of
-the previous one still counts, how long to keep counts) is the limiter's; every
-store applies the same rule, so the memory and Redis stores decide alike.
+A store keeps one counter per key and window and does two things, each atomically:
+count a request if the limit allows it, and forget a key's counts. The window
+arithmetic (which window, how much of the previous one still counts, how long to
+keep counts) is the limiter's; every store applies the same rule, so the memory and
+Redis stores decide alike.
 """
 
 from __future__ import annotations
@@ -49,6 +50,18 @@ class RateLimitStore(Protocol):
             weight: The share of the previous window's count that still counts (0 to 1).
             limit: The most requests the weighted sum may reach.
             ttl: Seconds this window's count must be kept, at least.
+        """
+        ...
+
+    async def reset(self, key: str, *, window: int) -> None:
+        """Forget ``key``'s counts: those of window ``window`` and of ``window - 1``.
+
+        Atomically: a concurrent ``hit`` sees either both counts or neither. The next
+        ``hit`` of ``key`` starts from zero, as if the key had never been counted.
+
+        Args:
+            key: The counter's name, as given to ``hit``.
+            window: The current window number.
         """
         ...
 
@@ -125,6 +138,15 @@ class MemoryStore:
                 return Counts(False, entry.current, previous)
             entry.current += 1
             return Counts(True, entry.current, previous)
+
+    async def reset(self, key: str, *, window: int) -> None:
+        """Forget ``key``'s counts (see ``RateLimitStore``).
+
+        An entry holds only its latest window and the one before, so dropping it
+        forgets every count of ``key``, whatever ``window`` is.
+        """
+        with self._lock:
+            self._entries.pop(key, None)
 
     def _make_room(self, now: float) -> None:
         entries = self._entries
