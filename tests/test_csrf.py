@@ -422,6 +422,19 @@ def test_bearer_authorization_skips_the_checks(client: TestClient, reached: list
     assert reached == ["dependency", "POST"]
 
 
+def test_exempt_credential_headers_skip_the_checks(
+    app_and_calls: tuple[App[Any], list[str]], client: TestClient
+) -> None:
+    token_of(client)
+    headers = {"x-api-key": "k.s", "origin": "https://attacker.test"}
+    refused(client.post("/submit", headers=headers), "Origin is not trusted")
+    app = app_and_calls[0]
+    assert app.csrf is not None
+    app.csrf.exempt_header("X-API-Key")
+    assert app.csrf.exempt_headers == frozenset({"x-api-key"})
+    assert client.post("/submit", headers=headers).text == "done"
+
+
 @pytest.mark.parametrize("scheme", ["Basic dXNlcjpwdw==", "Digest username=x", "NTLM abc"])
 def test_credentials_browsers_replay_are_checked_like_cookies(
     client: TestClient, scheme: str

@@ -19,6 +19,8 @@ Requests authenticated by an ``Authorization`` header skip both: a browser only
 sends one that a page's script set, which cross-origin needs a CORS preflight the
 app's CORS policy decides. Basic, Digest, NTLM and Negotiate credentials are the
 exception, since browsers replay those by themselves; they are checked like cookies.
+Other credential headers can be exempted the same way (``exempt_header``:
+``satchel.auth`` does it for its API key header).
 
 Tokens are masked afresh for every render (a random pad XOR the secret), so no two
 pages carry the same bytes (BREACH) while all of them verify.
@@ -46,6 +48,7 @@ __all__ = [
     "CSRFProtection",
     "csrf_input",
     "csrf_token",
+    "is_ambient_authorization",
     "rotate_csrf",
     "set_csrf_cookie",
 ]
@@ -158,7 +161,7 @@ class CSRFProtection:
         ConfigurationError: an entry is not a ``scheme://host[:port]`` origin.
     """
 
-    __slots__ = ("trusted_origins",)
+    __slots__ = ("exempt_headers", "trusted_origins")
 
     def __init__(self, trusted_origins: Iterable[str] = ()) -> None:
         trusted: set[str] = set()
@@ -171,6 +174,17 @@ class CSRFProtection:
                 )
             trusted.add(origin)
         self.trusted_origins = frozenset(trusted)
+        #: Lower-case names of credential headers whose requests skip the checks.
+        self.exempt_headers: frozenset[str] = frozenset()
+
+    def exempt_header(self, name: str) -> None:
+        """Let requests carrying the header ``name`` (an API key's) skip the checks.
+
+        Only for a header that carries a credential the app verifies: a browser
+        sends a custom header only when a page's script set it, which cross-origin
+        needs a CORS preflight, as for ``Authorization``.
+        """
+        self.exempt_headers |= {name.lower()}
 
     def wrap(self, endpoint: Endpoint) -> Endpoint:
         """Return ``endpoint`` behind the checks, run for unsafe methods only.
@@ -195,7 +209,9 @@ class CSRFProtection:
         """
         headers = request.headers
         authorization = headers.get_single("authorization")
-        if authorization is not None and not _is_ambient(authorization):
+        if authorization is not None and not is_ambient_authorization(authorization):
+            return
+        if any(headers.get_single(name) is not None for name in self.exempt_headers):
             return
         credentialed = bool(request.cookies)
         self._check_source(request, credentialed)
@@ -347,7 +363,13 @@ def _equal(a: bytes, b: bytes) -> bool:
     return hmac.compare_digest(a, b)
 
 
-def _is_ambient(authorization: str) -> bool:
+def is_ambient_authorization(authorization: str) -> bool:
+    """Whether an ``Authorization`` value is one browsers replay by themselves (Basic, ...).
+
+    Requests with any other ``Authorization`` header skip the CSRF checks, so
+    whatever authenticates them must not fall back to cookies (``satchel.auth``
+    does not).
+    """
     return authorization.strip().partition(" ")[0].lower() in _AMBIENT_AUTH
 
 

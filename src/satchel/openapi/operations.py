@@ -8,8 +8,10 @@ parameters of dependencies are there too, with the constraints enforced.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import inspect
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 
@@ -25,7 +27,85 @@ from satchel.typeforms import ModelField, sequence_item, split_annotated, split_
 if TYPE_CHECKING:
     from satchel.app import RouteInfo
 
-__all__ = ["build_operation", "openapi_path"]
+__all__ = [
+    "SECURITY_HOOK",
+    "SecurityDoc",
+    "add_security_responses",
+    "build_operation",
+    "declared_security",
+    "document_security",
+    "openapi_path",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: The attribute through which a dependency provider documents the security it enforces.
+SECURITY_HOOK = "__satchel_openapi_security__"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SecurityDoc:
+    """What a dependency (a guard) enforces, for the operations of the routes using it.
+
+    Attributes:
+        schemes: Security scheme objects by name (``components.securitySchemes``);
+            any one of them satisfies the requirement.
+        scopes: The scopes (roles) each scheme must carry.
+        responses: The refusals it answers with (401, 403) and their descriptions.
+    """
+
+    schemes: Mapping[str, Mapping[str, Any]]
+    scopes: tuple[str, ...] = ()
+    responses: Mapping[int, str] = dataclasses.field(default_factory=dict)
+
+
+def document_security(provider: F, describe: Callable[[Any], SecurityDoc | None]) -> F:
+    """Make ``provider`` document itself: ``describe(app)`` says what it enforces in ``app``.
+
+    The routes that depend on ``provider`` (a parameter, or ``dependencies=[...]`` of
+    the route or its routers) then list the schemes in their ``security``, their
+    schemes join ``components.securitySchemes``, and the refusals their responses.
+    """
+    setattr(provider, SECURITY_HOOK, describe)
+    return provider
+
+
+def declared_security(info: RouteInfo, app: Any) -> SecurityDoc | None:
+    """What the dependencies of a route enforce, merged (None: they enforce nothing)."""
+    assert info.compiled is not None  # every HTTP route is compiled by App.build
+    docs = []
+    for step in info.compiled.plan.graph.steps:
+        describe = getattr(step.func, SECURITY_HOOK, None)
+        doc = describe(app) if describe is not None else None
+        if doc is not None:
+            docs.append(doc)
+    if not docs:
+        return None
+    schemes: dict[str, Mapping[str, Any]] = {}
+    scopes: dict[str, None] = {}
+    responses: dict[int, str] = {}
+    for doc in docs:
+        schemes.update(doc.schemes)
+        scopes.update(dict.fromkeys(doc.scopes))
+        responses.update(doc.responses)
+    return SecurityDoc(schemes, tuple(scopes), responses)
+
+
+def add_security_responses(
+    operation: dict[str, Any], doc: SecurityDoc, where: str, registry: SchemaRegistry
+) -> None:
+    """Document ``doc``'s refusals (401, 403) unless the route documents them itself."""
+    responses = operation["responses"]
+    for code, description in doc.responses.items():
+        responses.setdefault(
+            str(code),
+            {
+                "description": description,
+                "content": {_PROBLEM: {"schema": registry.schema(Problem, where)}},
+            },
+        )
+    operation["responses"] = dict(sorted(responses.items()))
+
 
 _PARAMETER_LOCATIONS = frozenset({"path", "query", "header", "cookie"})
 # Path parameters without a type hint are documented by their converter.

@@ -9,6 +9,7 @@ Every schema is produced in one pass at the end (see
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,14 @@ from typing import TYPE_CHECKING, Any
 from satchel.errors import ConfigurationError
 from satchel.openapi.components import SchemaRegistry
 from satchel.openapi.config import OpenAPIConfig
-from satchel.openapi.operations import build_operation, lift_descriptions, openapi_path
+from satchel.openapi.operations import (
+    SecurityDoc,
+    add_security_responses,
+    build_operation,
+    declared_security,
+    lift_descriptions,
+    openapi_path,
+)
 from satchel.signatures import describe
 
 if TYPE_CHECKING:
@@ -40,12 +48,18 @@ def build_openapi(app: App[Any]) -> dict[str, Any]:
     config = app.openapi_config or OpenAPIConfig()
     routes = [(info, _documented_methods(info)) for info in app.routes_info()]
     routes = [(info, methods) for info, methods in routes if methods]
+    guarded = [declared_security(info, app) for info, _ in routes]
+    config = _with_declared_schemes(config, guarded)
     registry = SchemaRegistry()
     paths: dict[str, dict[str, Any]] = {}
-    for (info, methods), ids in zip(routes, _operation_ids(routes), strict=True):
+    for (info, methods), ids, guard in zip(routes, _operation_ids(routes), guarded, strict=True):
         operation = build_operation(info, registry)
+        if guard is not None:
+            add_security_responses(operation, guard, describe(info.handler), registry)
         if info.doc.security is not None:
             operation["security"] = _security(info.doc.security, config, describe(info.handler))
+        elif guard is not None:
+            operation["security"] = [{name: list(guard.scopes)} for name in guard.schemes]
         item = paths.setdefault(openapi_path(info.path), {})
         for method, operation_id in zip(methods, ids, strict=True):
             if method.lower() in item:
@@ -60,6 +74,19 @@ def build_openapi(app: App[Any]) -> dict[str, Any]:
             for parameter in operation.get("parameters", ()):
                 lift_descriptions(parameter)
     return _document(config, paths, schemas, _tags(config, routes))
+
+
+def _with_declared_schemes(
+    config: OpenAPIConfig, guarded: Iterable[SecurityDoc | None]
+) -> OpenAPIConfig:
+    """``config`` with the schemes that guards declare; the configured ones win."""
+    schemes: dict[str, Mapping[str, Any]] = {}
+    for doc in guarded:
+        if doc is not None:
+            schemes.update(doc.schemes)
+    if not schemes.keys() - config.security_schemes.keys():
+        return config
+    return dataclasses.replace(config, security_schemes={**schemes, **config.security_schemes})
 
 
 def _documented_methods(info: RouteInfo) -> list[str]:

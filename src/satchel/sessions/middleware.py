@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
-from typing import Literal
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
 
 from satchel.errors import ConfigurationError
 from satchel.middleware import CallNext
@@ -15,12 +15,14 @@ from satchel.sessions.backends import Backend, CookieBackend, CookieStore, Store
 from satchel.sessions.session import Record, Session, new_session_id
 from satchel.sessions.store import SessionStore
 from satchel.signing import Signer
+from satchel.websockets import WebSocket
 
 __all__ = [
     "DEFAULT_IDLE_TIMEOUT",
     "DEFAULT_MAX_AGE",
     "SessionMiddleware",
     "get_session",
+    "read_session",
 ]
 
 #: NIST SP 800-63B AAL2 (which ASVS 5.0 V7.1.1 refers to): reauthenticate after
@@ -54,6 +56,18 @@ async def get_session(request: Request) -> Session:
         session = await middleware.load(request)
         state[_SESSION_KEY] = session
     return session
+
+
+async def read_session(ws: WebSocket) -> Mapping[str, Any]:
+    """The data of the session a WebSocket handshake carries, read only (empty if none).
+
+    HTTP middleware does not run for handshakes, so there is no ``get_session``;
+    this reads the cookie with the app's ``SessionMiddleware`` (the first one).
+    """
+    for middleware in ws.app.middleware:
+        if isinstance(middleware, SessionMiddleware):
+            return await middleware.peek(ws)
+    return {}
 
 
 class SessionMiddleware:
@@ -153,10 +167,21 @@ class SessionMiddleware:
                         last_seen=record.last_seen,
                         clock=self._clock,
                         request=request,
+                        persistent=record.persistent,
                     )
                 await self._backend.delete(record.id)
         # Whatever id the client sent, a new session gets a new random one when saved.
         return Session(created_at=now, last_seen=now, clock=self._clock, request=request)
+
+    async def peek(self, connection: Request | WebSocket) -> Mapping[str, Any]:
+        """The data of the session ``connection`` carries, read only (empty if none is valid)."""
+        value = connection.cookies.get(self.cookie_name)
+        if not value:
+            return {}
+        record = await self._backend.load(value, self._signer_for(connection))
+        if record is None or self._expired(record.created_at, record.last_seen, self._clock()):
+            return {}
+        return record.data
 
     def _expired(self, created_at: float, last_seen: float, now: float) -> bool:
         return (self.max_age is not None and now - created_at >= self.max_age) or (
@@ -221,7 +246,7 @@ class SessionMiddleware:
         if session._id is None:
             session._id = new_session_id()
         session.last_seen = now
-        record = Record(session._id, data, int(session.created_at), int(now))
+        record = Record(session._id, data, int(session.created_at), int(now), session.persistent)
         signer = self._signer_for(request)
         value = await self._backend.save(record, ttl, signer, existing=existing)
         if value is None:
@@ -231,7 +256,9 @@ class SessionMiddleware:
         response.set_cookie(
             self.cookie_name,
             value,
-            max_age=ttl,
+            # A browser-session cookie ("remember me" not ticked) has no Max-Age; the
+            # server-side timeouts still end the session whatever the browser keeps.
+            max_age=ttl if session.persistent else None,
             path=self.path,
             secure=self.secure,
             httponly=self.http_only,
@@ -243,8 +270,8 @@ class SessionMiddleware:
             # and would hand this client's session to everyone.
             response.headers["cache-control"] = "private"
 
-    def _signer_for(self, request: Request) -> Signer:
-        keys = request.app.secret_keys
+    def _signer_for(self, connection: Request | WebSocket) -> Signer:
+        keys = connection.app.secret_keys
         if self._signer is None or keys is not self._signer_keys:
             self._signer = Signer(keys, salt=self._backend.salt)
             self._signer_keys = keys

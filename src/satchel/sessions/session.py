@@ -28,6 +28,9 @@ class Record(msgspec.Struct, array_like=True, forbid_unknown_fields=True):
     #: Whole seconds since the epoch: enough for timeouts, and short in a cookie.
     created_at: int
     last_seen: int
+    #: The cookie outlives the browser session (False: "remember me" was not asked for).
+    #: Last and defaulted, so records written before it existed still decode.
+    persistent: bool = True
 
 
 _encoder = msgspec.json.Encoder()
@@ -36,6 +39,9 @@ _decoder = msgspec.json.Decoder(Record)
 
 def encode_record(record: Record) -> bytes:
     """The JSON bytes of ``record``."""
+    if record.persistent:
+        # The default is left out, so most sessions keep their size and form.
+        return _encoder.encode((record.id, record.data, record.created_at, record.last_seen))
     return _encoder.encode(record)
 
 
@@ -68,6 +74,9 @@ class Session(MutableMapping[str, Any]):
     Attributes:
         new: No valid session came with the request (or :meth:`destroy` was called).
         modified: The data changed, so the session is saved with the response.
+        persistent: The cookie is kept until the session expires (True, the
+            default), or only until the browser closes (False): set it on login
+            from a "remember me" box. Kept with the session; changing it saves it.
         accessed: The data was read or written in this request (the response
             then varies by cookie: ``Vary: Cookie``).
         created_at: When the session started, or was last rotated (epoch seconds).
@@ -80,6 +89,7 @@ class Session(MutableMapping[str, Any]):
         "_data",
         "_destroyed",
         "_id",
+        "_persistent",
         "_request",
         "_stale_id",
         "accessed",
@@ -98,6 +108,7 @@ class Session(MutableMapping[str, Any]):
         last_seen: float,
         clock: Callable[[], float],
         request: Request,
+        persistent: bool = True,
     ) -> None:
         self._data: dict[str, Any] = data if data is not None else {}
         # The current id; None until the session is saved (then a fresh random one).
@@ -115,6 +126,18 @@ class Session(MutableMapping[str, Any]):
         self._clock = clock
         self._request = request
         self._committed = False
+        self._persistent = persistent
+
+    @property
+    def persistent(self) -> bool:
+        """Whether the cookie outlives the browser session (see the class attributes)."""
+        return self._persistent
+
+    @persistent.setter
+    def persistent(self, value: bool) -> None:
+        if value != self._persistent:
+            self._changing()
+            self._persistent = value
 
     # -- mapping -------------------------------------------------------------------------
 
@@ -174,6 +197,7 @@ class Session(MutableMapping[str, Any]):
         self._data.clear()
         self._renew()
         self._destroyed = True
+        self._persistent = True
         self._rotate_csrf()
 
     def _renew(self) -> None:

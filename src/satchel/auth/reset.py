@@ -1,0 +1,223 @@
+"""Password reset: signed, expiring, single-use tokens, and the e-mail that carries one.
+
+A token is signed (:mod:`satchel.signing`, with a purpose of its own, so no other
+signature of the app fits) and holds the user's id and a fingerprint of the
+account's state: its password hash, last login and e-mail address. The token dies
+when any of them changes: once used (the password changed), after any other
+password change, after the user logs in, and after ``max_age`` seconds.
+
+>>> tokens = PasswordResetTokens(["secret key"], max_age=3600)
+>>> tokens.user_id("not a token") is None
+True
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import logging
+import time
+import unicodedata
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+import sqlalchemy as sa
+
+from satchel.db import DbSession
+from satchel.hosts import AllowedHosts
+from satchel.mail import EmailMessage, mailer_of
+from satchel.requests import Request
+from satchel.signing import BadSignature, Signer
+from satchel.templates import templates_of
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+__all__ = [
+    "RESET_EMAIL_BODY",
+    "RESET_EMAIL_SUBJECT",
+    "PasswordResetTokens",
+    "fingerprint",
+    "send_reset_mail",
+    "users_for_reset",
+]
+
+#: The templates of the reset e-mail (plain text, so never HTML-escaped).
+RESET_EMAIL_SUBJECT = "auth/password_reset_subject.txt"
+RESET_EMAIL_BODY = "auth/password_reset_email.txt"
+
+logger = logging.getLogger("satchel.auth")
+
+_SALT = "satchel.auth.password-reset"
+_Claim = tuple[int | str, str]
+_decoder = msgspec.json.Decoder(_Claim)
+# Sending tasks, kept referenced until done (the event loop holds only weak references).
+_sending: set[asyncio.Task[None]] = set()
+
+
+def fingerprint(user: Any) -> str:
+    """A digest of what a reset token is bound to: id, password hash, last login, e-mail.
+
+    Changing any of them (setting a password, logging in, changing the address)
+    changes the digest, and every token issued before stops verifying.
+    """
+    last_login: datetime | None = getattr(user, "last_login", None)
+    # Whole seconds, without time zone: the same whether read back from SQLite or PostgreSQL.
+    login = "" if last_login is None else last_login.replace(microsecond=0, tzinfo=None).isoformat()
+    email = getattr(user, _email_field(user), None) or ""
+    state = "\x00".join((str(user.id), user.password or "", login, email))
+    digest = hashlib.sha256(state.encode("utf-8", "surrogatepass")).digest()[:18]
+    return base64.urlsafe_b64encode(digest).decode("ascii")
+
+
+class PasswordResetTokens:
+    """Makes and checks password-reset tokens.
+
+    Args:
+        keys: The app's secret keys, newest first (``app.secret_keys``).
+        max_age: Seconds a token stays valid (``Auth(reset_timeout=...)``).
+        clock: Wall-clock seconds; replaced in tests.
+    """
+
+    def __init__(
+        self,
+        keys: Sequence[str | bytes],
+        *,
+        max_age: float = 3600,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.max_age = max_age
+        self._signer = Signer(keys, salt=_SALT, clock=clock, max_length=512)
+
+    def make_token(self, user: Any) -> str:
+        """A token for ``user`` (URL-safe: base64url and dots)."""
+        return self._signer.sign(msgspec.json.encode((user.id, fingerprint(user))))
+
+    def user_id(self, token: str) -> int | str | None:
+        """The id of the user ``token`` was made for; None when it is bad or expired."""
+        claim = self._claim(token)
+        return None if claim is None else claim[0]
+
+    def check_token(self, user: Any, token: str) -> bool:
+        """Whether ``token`` is valid, unexpired, and for ``user`` as it is now."""
+        claim = self._claim(token)
+        if claim is None or claim[0] != user.id:
+            return False
+        return hmac.compare_digest(claim[1], fingerprint(user))
+
+    def _claim(self, token: str) -> _Claim | None:
+        try:
+            claim: _Claim = _decoder.decode(self._signer.unsign(token, max_age=self.max_age))
+        except (BadSignature, msgspec.DecodeError):
+            return None
+        return claim
+
+
+def _folded(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+async def users_for_reset(db: DbSession, user_model: Any, email: str) -> list[Any]:
+    """The users a reset for ``email`` goes to: active, with a usable password.
+
+    The address is compared without regard to case (Unicode case folding). Users
+    without a usable password are left out, as Django does: such an account signs
+    in some other way, or was closed to passwords on purpose.
+    """
+    field = _email_field(user_model)
+    column = getattr(user_model, field)
+    # lower() narrows the search on every database; the exact rule is applied below.
+    query = sa.select(user_model).where(sa.func.lower(column) == email.lower())
+    wanted = _folded(email)
+    return [
+        user
+        for user in await db.scalars(query)
+        if user.is_active
+        and _usable(user.password)
+        and _folded(getattr(user, field) or "") == wanted
+    ]
+
+
+def _usable(password: str | None) -> bool:
+    # Imported here, not at the top: argon2 and the other hashers load with it.
+    from satchel.auth.hashers import is_password_usable
+
+    return password is not None and is_password_usable(password)
+
+
+async def send_reset_mail(
+    request: Request, users: Sequence[Any], tokens: PasswordResetTokens, link_route: str
+) -> None:
+    """Send each of ``users`` the reset e-mail, in the background.
+
+    The link is absolute: ``link_route`` on the request's scheme and host, with the
+    token in its query string (``?token=``), which access logs leave out. The host
+    must be one ``Settings.allowed_hosts`` names: one allowed only by ``*`` could be
+    any Host a client sent, and the link would take the token to the attacker's
+    site, so then nothing is sent and a warning is logged (``satchel.auth``).
+
+    Everything else (the tokens, the templates, the mail server) happens in a task
+    of its own: the response does not wait for it, so its timing is the same whether
+    or not an account matched. A failure to send is logged, never shown.
+    """
+    if not users:
+        return
+    host = request.host
+    named = AllowedHosts(h for h in request.app.settings.allowed_hosts if h.strip() != "*")
+    if not named.allows(host):
+        logger.warning(
+            "No password reset e-mail sent: the request's host %r is allowed only by '*' "
+            "in allowed_hosts; list the site's names there",
+            host,
+        )
+        return
+    app = request.app
+    base = f"{request.scheme}://{host}{app.url_for(link_route)}?token="
+    env = templates_of(app).env
+    mailer = mailer_of(app)
+    # Read now: the task runs after the request, and its database session, ended.
+    details = [(user, user.get_username(), getattr(user, _email_field(user))) for user in users]
+
+    async def deliver() -> None:
+        try:
+            messages = [
+                await _reset_message(env, user, username, address, tokens, base, host)
+                for user, username, address in details
+            ]
+            await mailer.send(*messages)
+        except Exception:
+            logger.exception("Sending a password reset e-mail failed")
+
+    task = asyncio.get_running_loop().create_task(deliver())
+    _sending.add(task)
+    task.add_done_callback(_sending.discard)
+
+
+def _email_field(user: Any) -> str:
+    return str(getattr(user, "EMAIL_FIELD", "email"))
+
+
+async def _reset_message(
+    env: Environment,
+    user: Any,
+    username: str,
+    address: str,
+    tokens: PasswordResetTokens,
+    base: str,
+    site: str,
+) -> EmailMessage:
+    context = {
+        "user": user,
+        "username": username,
+        "link": base + tokens.make_token(user),
+        "site": site,
+        "valid_for": tokens.max_age,
+    }
+    subject = await env.get_template(RESET_EMAIL_SUBJECT).render_async(context)
+    body = await env.get_template(RESET_EMAIL_BODY).render_async(context)
+    # A subject is one line: a template's line breaks would be a header injection.
+    return EmailMessage(" ".join(subject.split()), body, [address])
