@@ -1,7 +1,8 @@
 """The demo app (examples/demo): its JSON API, its pages, and what outside tools find in them.
 
 Each test runs the demo on a SQLite file of its own, named by ``SATCHEL_DATABASE_URL``
-as a user would. schemathesis generates requests from the demo's own OpenAPI
+as a user would, with a user who logs in through the demo's login page (writing and
+deleting notes needs a login). schemathesis generates requests from the demo's own OpenAPI
 document, valid and invalid, and sends them to the demo served by a real Granian
 server; it fails on any 5xx and on any response the document does not allow (status,
 content type, body schema, headers). Headless Chromium fills in and submits the
@@ -21,7 +22,12 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+import sqlalchemy as sa
+import sqlalchemy.orm
 
+from satchel import App
+from satchel.auth import auth_of
+from satchel.db import database_of
 from satchel.testing import TestClient
 from tests.servers import BIN, serve
 from tests.webdriver import WebDriver, chromium_session
@@ -30,6 +36,8 @@ DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo"
 # A browser sends Origin with its POSTs; the test client sends what it is told.
 ORIGIN = {"origin": "https://testserver"}
 HOSTILE = "<script>alert(1)</script>\"'&"
+USERNAME = "demo"
+PASSWORD = "a demo passphrase 42"
 
 
 @functools.cache
@@ -58,8 +66,40 @@ def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     return demo_module()
 
 
+def add_user(app: App[object]) -> None:
+    """Add the demo user to ``app``'s database (as ``satchel createsuperuser`` would)."""
+    auth = auth_of(app)
+    engine = database_of(app).sync_engine
+    try:
+        with sa.orm.Session(engine) as db, db.begin():
+            password = auth.passwords.hash_sync(PASSWORD)
+            db.add(auth.user_model(username=USERNAME, email="demo@example.com", password=password))
+    finally:
+        engine.dispose()
+
+
+def log_in(client: TestClient) -> None:
+    """Log ``client`` in through the login page; its API calls then carry a CSRF token."""
+    page = client.get("/auth/login").text
+    data = {"username": USERNAME, "password": PASSWORD, "csrf_token": csrf_token(page)}
+    assert client.post("/auth/login", data=data).status_code == 303
+    # The session cookie makes API writes subject to CSRF: send a token, as pages' scripts do.
+    client.headers["x-csrf-token"] = csrf_token(client.get("/auth/logout").text)
+
+
 @pytest.fixture
 def client(demo: ModuleType) -> Iterator[TestClient]:
+    """A browser logged in to the demo."""
+    app = demo.create_app()
+    add_user(app)
+    with TestClient(app, headers=ORIGIN) as client:
+        log_in(client)
+        yield client
+
+
+@pytest.fixture
+def anonymous(demo: ModuleType) -> Iterator[TestClient]:
+    """A client nobody logged in with."""
     with TestClient(demo.create_app(), headers=ORIGIN) as client:
         yield client
 
@@ -102,7 +142,10 @@ def test_notes_api_lists_pages_and_tags_exactly(client: TestClient) -> None:
 
 
 def test_notes_are_kept_across_restarts(demo: ModuleType) -> None:
-    with TestClient(demo.create_app()) as client:
+    app = demo.create_app()
+    add_user(app)
+    with TestClient(app, headers=ORIGIN) as client:
+        log_in(client)
         client.post("/api/notes", json={"title": "Kept"})
     with TestClient(demo.create_app()) as client:  # the same file: no second welcome note
         assert [n["title"] for n in client.get("/api/notes").json()] == ["Welcome", "Kept"]
@@ -127,7 +170,10 @@ def test_ids_no_note_can_have_are_not_found(client: TestClient, note_id: str) ->
 
 def test_the_store_is_bounded(demo: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(demo, "MAX_NOTES", 2)
-    with TestClient(demo.create_app(), headers=ORIGIN) as client:
+    app = demo.create_app()
+    add_user(app)
+    with TestClient(app, headers=ORIGIN) as client:
+        log_in(client)
         assert client.post("/api/notes", json={"title": "two"}).status_code == 201
         full = client.post("/api/notes", json={"title": "three"})
         assert full.status_code == 409
@@ -145,6 +191,60 @@ def test_the_secret_key_is_random_unless_set(
     assert first.secret_keys[0] != second.secret_keys[0]  # random, never a fixed one
     monkeypatch.setenv("SATCHEL_SECRET_KEY", "k" * 50)
     assert demo.create_app().secret_keys[0] == "k" * 50
+
+
+# -- logging in --------------------------------------------------------------------------
+
+
+def test_writing_needs_a_login_and_reading_does_not(anonymous: TestClient) -> None:
+    assert anonymous.get("/api/notes").status_code == 200
+    refused = anonymous.post("/api/notes", json={"title": "Anonymous"})
+    assert refused.status_code == 401
+    assert refused.headers["www-authenticate"].startswith("Bearer")
+    assert anonymous.delete("/api/notes/1").status_code == 401
+    page = anonymous.get("/notes/new", headers={"accept": "text/html"})
+    assert page.status_code == 303
+    assert page.headers["location"] == "/auth/login?next=%2Fnotes%2Fnew"
+    assert [n["title"] for n in anonymous.get("/api/notes").json()] == ["Welcome"]
+
+
+def test_the_api_document_says_which_operations_need_a_login(anonymous: TestClient) -> None:
+    document = anonymous.get("/openapi.json").json()
+    operations = document["paths"]["/api/notes"]
+    assert "security" not in operations["get"]
+    assert operations["post"]["security"]
+    assert "401" in operations["post"]["responses"]
+    assert "401" in document["paths"]["/api/notes/{note_id}"]["delete"]["responses"]
+    assert document["components"]["securitySchemes"]
+
+
+def test_the_login_page_has_the_demo_layout(anonymous: TestClient) -> None:
+    page = anonymous.get("/auth/login").text
+    assert "<title>Log in · Satchel demo</title>" in page
+    assert '<a href="/auth/login">Log in</a>' in page
+    assert 'autocomplete="current-password"' in page
+
+
+def test_a_user_made_with_createsuperuser_logs_in(demo: ModuleType) -> None:
+    # The environment names the test's database (see the demo fixture), as the README says.
+    env = {**os.environ, "SATCHEL_SUPERUSER_PASSWORD": PASSWORD}
+    created = subprocess.run(
+        [
+            str(BIN / "satchel"),
+            *("--app", "app:app", "createsuperuser", "--no-input"),
+            *("--username", USERNAME, "--email", "demo@example.com"),
+        ],
+        cwd=DEMO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert created.returncode == 0, created.stdout + created.stderr
+    with TestClient(demo.create_app(), headers=ORIGIN) as client:
+        log_in(client)
+        assert client.post("/api/notes", json={"title": "Mine"}).status_code == 201
 
 
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(tmp_path: Path) -> None:
@@ -264,6 +364,7 @@ def test_the_form_is_rerendered_with_every_error_and_the_input_kept(client: Test
 
 
 def test_a_post_without_the_csrf_token_is_refused(client: TestClient) -> None:
+    del client.headers["x-csrf-token"]  # a forged form sends no header either
     client.get("/notes/new")  # the browser now holds the CSRF cookie
     refused = client.post("/notes/new", data={"title": "Forged"})
     assert refused.status_code == 403
@@ -300,7 +401,8 @@ def test_a_hostile_title_is_escaped_everywhere(client: TestClient) -> None:
     assert f'value="{escaped}"' in refused.text
 
 
-def test_a_person_creates_a_note_in_chromium(tmp_path: Path) -> None:
+def test_a_person_logs_in_and_creates_a_note_in_chromium(demo: ModuleType, tmp_path: Path) -> None:
+    add_user(demo.create_app())  # the server's database (the demo fixture named it)
     with (
         serve(
             "granian-rsgi",
@@ -313,6 +415,11 @@ def test_a_person_creates_a_note_in_chromium(tmp_path: Path) -> None:
     ):
         browser.get(f"{url}/notes")
         browser.click(browser.find_all("main a[href='/notes/new']")[0])
+        # Writing needs a login: the login page, in the demo's layout, then back to the form.
+        username = browser.wait_for(lambda: browser.find_all("#id_username"), "the login form")
+        browser.type(username[0], USERNAME)
+        browser.type(browser.find_all("#id_password")[0], PASSWORD)
+        browser.click(browser.find_all("main button[type=submit]")[0])
         title = browser.wait_for(lambda: browser.find_all("#id_title"), "the form")[0]
         browser.type(title, "Written in Chromium <b>")
         browser.type(browser.find_all("#id_body")[0], "line one\nline two")

@@ -20,6 +20,14 @@ It runs on embedded defaults, with nothing to set up:
 - **Templates** come from ``templates/`` and the stylesheet from ``static/`` next to
   this file, whatever the working directory. The default Content-Security-Policy
   refuses inline styles, so every style is in ``static/demo.css``.
+- **Users** (``satchel.auth``): reading notes is open to all; writing a note (the form
+  at /notes/new, ``POST /api/notes``) and deleting one (``DELETE /api/notes/{id}``)
+  need a login. Browsers are sent to the login page at /auth/login (its template,
+  ``templates/auth/base.html``, takes the demo's layout); the API answers 401, as its
+  OpenAPI document says. The users' tables are created with the notes' (a real app
+  migrates them). Create a user from this folder with
+  ``satchel --app app:app createsuperuser`` (it asks for a name and a password), then
+  log in.
 
 ``create_app(settings)`` builds a fresh app (tests give each one its own database);
 ``app`` is the one ``satchel run app:app`` serves, configured from the environment.
@@ -35,6 +43,8 @@ from typing import Annotated, Any
 import msgspec
 import sqlalchemy as sa
 
+import satchel.auth.token  # declares the default token model's table, auth_token
+import satchel.auth.user  # noqa: F401  (declares the default user model's, auth_user)
 from satchel import (
     App,
     Conflict,
@@ -49,6 +59,7 @@ from satchel import (
     State,
     StreamingResponse,
 )
+from satchel.auth import Auth, login_required
 from satchel.db import Database, DbSession, Mapped, Model, ModelSchema, Session, mapped_column
 from satchel.db.models import NAMING_CONVENTION
 from satchel.forms import ModelForm, StringField, TextField
@@ -71,6 +82,17 @@ Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Text = Annotated[str, msgspec.Meta(max_length=10_000)]
 Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=30, pattern=r"^[a-z0-9-]+$")]
 Tags = Annotated[list[Tag], msgspec.Meta(max_length=10)]
+
+#: The tables of ``satchel.auth``'s default models (users, groups, permissions, tokens).
+AUTH_TABLES = (
+    "auth_user",
+    "auth_group",
+    "auth_permission",
+    "auth_group_permissions",
+    "auth_user_groups",
+    "auth_user_permissions",
+    "auth_token",
+)
 
 
 # -- storage -----------------------------------------------------------------------------
@@ -163,6 +185,8 @@ class NoteOut(ModelSchema[Note]):
 
 api = Router(prefix="/api", name="api", tags=["notes"])
 _NOT_FOUND = {404: ResponseDoc("No such note")}
+#: A write logged in with the session cookie must carry its CSRF token (``X-CSRF-Token``).
+_CSRF = {403: ResponseDoc("CSRF check failed: a cookie-authenticated write without its token")}
 
 
 @api.get("/notes")
@@ -185,7 +209,12 @@ async def get_note(note_id: int, db: Session) -> NoteOut:
     return NoteOut.from_model(await get_note_or_404(db, note_id))
 
 
-@api.post("/notes", status_code=201, responses={409: ResponseDoc("The store is full")})
+@api.post(
+    "/notes",
+    status_code=201,
+    responses={409: ResponseDoc("The store is full"), **_CSRF},
+    dependencies=[login_required],
+)
 async def create_note(body: NoteIn, db: Session) -> NoteOut:
     """Write a new note."""
     await ensure_room(db)
@@ -195,7 +224,12 @@ async def create_note(body: NoteIn, db: Session) -> NoteOut:
     return NoteOut.from_model(note)
 
 
-@api.delete("/notes/{note_id}", status_code=204, responses=_NOT_FOUND)
+@api.delete(
+    "/notes/{note_id}",
+    status_code=204,
+    responses={**_NOT_FOUND, **_CSRF},
+    dependencies=[login_required],
+)
 async def delete_note(note_id: int, db: Session) -> None:
     """Delete a note."""
     await db.delete(await get_note_or_404(db, note_id))
@@ -237,12 +271,12 @@ async def note_list(
     return await render("notes/list.html", {"page": found, "tag": tag})
 
 
-@pages.get("/new", include_in_schema=False)
+@pages.get("/new", include_in_schema=False, dependencies=[login_required])
 async def new_note(request: Request) -> HTMLResponse:
     return await render("notes/new.html", {"form": await NoteForm.from_request(request)})
 
 
-@pages.post("/new", include_in_schema=False)
+@pages.post("/new", include_in_schema=False, dependencies=[login_required])
 async def create_note_page(request: Request, db: Session) -> HTMLResponse | RedirectResponse:
     form = await NoteForm.from_request(request)
     if not form.validate():
@@ -262,6 +296,21 @@ async def note_detail(note_id: int, db: Session) -> HTMLResponse:
 # -- the app -----------------------------------------------------------------------------
 
 
+def create_tables(database: Database) -> None:
+    """Create the notes' and the users' tables, if missing, before anything uses them.
+
+    Done when the app is created, not at startup, so that ``satchel createsuperuser``
+    (which does not start the app) finds the users' table on a fresh database too.
+    """
+    engine = database.sync_engine
+    try:
+        DemoModel.metadata.create_all(engine)
+        tables = Model.metadata.tables
+        Model.metadata.create_all(engine, tables=[tables[name] for name in AUTH_TABLES])
+    finally:
+        engine.dispose()  # the app's own connections are async ones
+
+
 def create_app(settings: Settings | None = None) -> App[State]:
     """The demo app, configured by ``settings`` (by default, from the environment)."""
     settings = settings if settings is not None else Settings.from_env()
@@ -274,10 +323,11 @@ def create_app(settings: Settings | None = None) -> App[State]:
     Templates(HERE / "templates").init_app(app)
     StaticFiles(HERE / "static").init_app(app)
     app.add_middleware(SessionMiddleware())
+    Auth().init_app(app)  # the login pages under /auth, and login_required
+    create_tables(database)
 
     @app.on_startup
-    async def create_and_seed() -> None:
-        await database.create_all(DemoModel.metadata)
+    async def seed() -> None:
         async with database.transaction() as db:
             if not await db.exists(Note):
                 body = "Satchel is running on embedded defaults."
