@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -19,6 +19,17 @@ from satchel.checks import (
     run_checks,
 )
 from satchel.cors import CORSConfig
+from satchel.mail import (
+    ConsoleBackend,
+    EmailMessage,
+    FileBackend,
+    MailBackend,
+    Mailer,
+    MemoryBackend,
+    SMTPBackend,
+    mailer_of,
+    registered_mailer,
+)
 from satchel.openapi import OpenAPIConfig
 from satchel.sessions import SessionMiddleware
 
@@ -340,6 +351,73 @@ def test_an_smtp_login_without_tls_to_a_remote_server() -> None:
 )
 def test_smtp_with_tls_without_login_or_local(options: dict[str, Any]) -> None:
     assert ids(make_app(**options)) == []
+
+
+# The app's own Mailer decides where its mail goes: the settings once decided alone, so a
+# MemoryBackend given to a production app passed, and an SMTP one beside a console setting failed.
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [ConsoleBackend(), FileBackend("sent-mail"), MemoryBackend()],
+    ids=["console", "file", "memory"],
+)
+def test_the_apps_own_mailer_that_never_sends(backend: MailBackend) -> None:
+    app = make_app()  # mail_backend is "smtp": the settings alone look fine
+    Mailer(backend).init_app(app)
+    (finding,) = check_deploy(app)
+    assert finding.id == "security.W020"
+    assert type(backend).__name__ in finding.message
+    assert "Mailer(SMTPBackend" in finding.fix
+
+
+def test_the_apps_own_smtp_mailer_wins_over_a_console_setting() -> None:
+    app = make_app(mail_backend="console")
+    Mailer(SMTPBackend("smtp.example.com", use_tls=True)).init_app(app)
+    assert ids(app) == []
+
+
+def test_the_apps_own_smtp_mailer_logging_in_without_tls() -> None:
+    app = make_app(mail_host="smtp.example.com", mail_username="app", mail_use_tls=True)
+    Mailer(SMTPBackend("mail.example.net", username="app", password="pw")).init_app(app)
+    (finding,) = check_deploy(app)
+    assert finding.id == "security.W021"
+    assert "mail.example.net" in finding.message
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        SMTPBackend("mail.example.net", username="app", password="pw", use_ssl=True),
+        SMTPBackend("localhost", username="app", password="pw"),
+        SMTPBackend("mail.example.net"),
+    ],
+    ids=["tls", "local", "no-login"],
+)
+def test_the_apps_own_smtp_mailer_that_is_fine(backend: SMTPBackend) -> None:
+    app = make_app(mail_host="smtp.example.com", mail_username="app")  # W021 by settings
+    Mailer(backend).init_app(app)
+    assert ids(app) == []
+
+
+class HTTPMailAPI:
+    """A project's own backend: the check cannot tell where it sends, so says nothing."""
+
+    async def send(self, messages: Sequence[EmailMessage]) -> int:
+        return len(messages)
+
+
+def test_the_apps_own_mailer_with_a_custom_backend_is_not_judged() -> None:
+    app = make_app(mail_backend="memory")
+    Mailer(HTTPMailAPI()).init_app(app)
+    assert ids(app) == []
+
+
+def test_the_settings_fallback_built_on_first_use_is_still_judged_by_settings() -> None:
+    app = make_app(mail_backend="memory")
+    mailer_of(app)  # built from the settings, not given: registered_mailer stays None
+    assert registered_mailer(app) is None
+    assert ids(app) == ["security.W020"]
 
 
 # -- the registry -------------------------------------------------------------------------

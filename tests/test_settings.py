@@ -655,3 +655,39 @@ def test_union_reads_json_when_it_looks_like_json() -> None:
     assert cls.from_env(environ={"SATCHEL_EITHER": " 7 "}, **NO_FILE).either == 7
     message = error_of({"SATCHEL_EITHER": "[1,"}, cls)
     assert message.startswith("SATCHEL_EITHER: expected int | list[int], got '[1,'")
+
+
+# mail_default_from: once checked only by satchel.mail at the first send, so a bad one
+# failed every message without a sender (a 500) instead of the app's start. The rules
+# are satchel.mailaddresses', the same that satchel.mail applies (tests/mail hold them).
+
+
+@pytest.mark.parametrize(
+    "value", ["webmaster@localhost", "Shop <shop@example.com>", '"Doe, Jane" <jane@example.com>']
+)
+def test_mail_default_from_accepts_one_address(value: str) -> None:
+    assert Settings(mail_default_from=value).mail_default_from == value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "shop",
+        "jane@example.com, eve@example.com",
+        "shop@example.com\r\nBcc: eve@evil.example",
+        "Shop\u2028 <shop@example.com>",
+        "jürgen@example.com",
+        "a" * 65 + "@example.com",
+    ],
+)
+def test_mail_default_from_refuses_what_no_message_could_be_sent_from(value: str) -> None:
+    with pytest.raises(ValueError, match="^mail_default_from"):
+        Settings(mail_default_from=value)
+
+
+def test_a_bad_mail_default_from_is_reported_under_its_variable() -> None:
+    message = error_of({"SATCHEL_MAIL_DEFAULT_FROM": "noreply at example.com"})
+    assert message == (
+        "SATCHEL_MAIL_DEFAULT_FROM: expected one e-mail address, got 'noreply at example.com'"
+    )

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from satchel.mail import ConsoleBackend, FileBackend, MemoryBackend, SMTPBackend, registered_mailer
 from satchel.settings import Settings
 
 if TYPE_CHECKING:
@@ -380,28 +381,76 @@ def openapi_exposed(app: App[Any]) -> Iterator[Finding]:
 
 # Hosts an SMTP login may reach without TLS: the password never leaves the machine.
 _LOCAL_MAIL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+# Backends that keep mail on the server instead of sending it.
+_UNSENT_MAIL_BACKENDS = (ConsoleBackend, FileBackend, MemoryBackend)
+
+
+@dataclass(frozen=True, slots=True)
+class _MailRoute:
+    """Where an app's mail goes, as far as the mail check cares."""
+
+    unsent: str | None  # what keeps mail on the server; None: it is sent (or unknown)
+    fix_unsent: str
+    smtp_host: str | None  # the SMTP server, when mail goes through one
+    smtp_login: bool
+    smtp_tls: bool
+
+
+def _mail_route(app: App[Any]) -> _MailRoute:
+    # The mailer given to the app sends its mail; only without one do the settings say.
+    mailer = registered_mailer(app)
+    if mailer is None:
+        settings = app.settings
+        return _MailRoute(
+            unsent=None
+            if settings.mail_backend == "smtp"
+            else f"mail_backend is {settings.mail_backend!r}",
+            fix_unsent="Set SATCHEL_MAIL_BACKEND=smtp with the mail_host of your mail server.",
+            smtp_host=settings.mail_host if settings.mail_backend == "smtp" else None,
+            smtp_login=bool(settings.mail_username),
+            smtp_tls=settings.mail_use_tls or settings.mail_use_ssl,
+        )
+    backend = mailer.backend
+    smtp = backend if isinstance(backend, SMTPBackend) else None
+    return _MailRoute(
+        unsent=f"the app's Mailer uses {type(backend).__name__}"
+        if isinstance(backend, _UNSENT_MAIL_BACKENDS)
+        else None,
+        fix_unsent="Give the app Mailer(SMTPBackend(...)) in production, or no Mailer "
+        "and SATCHEL_MAIL_BACKEND=smtp.",
+        smtp_host=None if smtp is None else smtp.host,
+        smtp_login=smtp is not None and smtp.username is not None,
+        smtp_tls=smtp is not None and (smtp.use_tls or smtp.use_ssl),
+    )
 
 
 @register(deploy=True)
 def mail(app: App[Any]) -> Iterator[Finding]:
-    """Mail that never leaves the server, or a mail password sent in clear."""
-    settings = app.settings
-    if settings.mail_backend != "smtp":
+    """Mail that never leaves the server, or a mail password sent in clear.
+
+    The app's own Mailer (``Mailer(...).init_app(app)``) is checked when it has one,
+    else the ``mail_*`` settings its mailer would be built from. A backend other than
+    the built-in ones (an HTTP mail API) is not judged.
+    """
+    route = _mail_route(app)
+    if route.unsent is not None:
         yield Finding(
             "security.W020",
-            f"mail_backend is {settings.mail_backend!r}: e-mails (password reset links "
-            "among them) are printed, written to files or kept in memory instead of sent, "
-            "and anyone reading the logs or files can use them.",
-            "Set SATCHEL_MAIL_BACKEND=smtp with the mail_host of your mail server.",
+            f"{route.unsent}: e-mails (password reset links among them) are printed, "
+            "written to files or kept in memory instead of sent, and anyone reading the "
+            "logs or files can use them.",
+            route.fix_unsent,
         )
     elif (
-        settings.mail_username
-        and not (settings.mail_use_tls or settings.mail_use_ssl)
-        and settings.mail_host not in _LOCAL_MAIL_HOSTS
+        route.smtp_host is not None
+        and route.smtp_login
+        and not route.smtp_tls
+        and route.smtp_host not in _LOCAL_MAIL_HOSTS
     ):
         yield Finding(
             "security.W021",
-            f"The SMTP login to {settings.mail_host} is sent without TLS: anyone on the "
+            f"The SMTP login to {route.smtp_host} is sent without TLS: anyone on the "
             "path can read the mail password.",
-            "Set SATCHEL_MAIL_USE_TLS=true (STARTTLS) or SATCHEL_MAIL_USE_SSL=true.",
+            "Set SATCHEL_MAIL_USE_TLS=true (STARTTLS) or SATCHEL_MAIL_USE_SSL=true "
+            "(SMTPBackend(use_tls=True) or use_ssl=True for the app's own Mailer).",
         )

@@ -20,6 +20,7 @@ import msgspec
 import msgspec.inspect as mi
 
 from satchel import defaults
+from satchel.mailaddresses import check_address
 from satchel.secret_names import SETTINGS_SECRET_WORDS, looks_secret
 
 __all__ = ["LOCAL_HOSTS", "Settings", "SettingsError"]
@@ -126,7 +127,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
         mail_use_tls: Upgrade the connection with STARTTLS.
         mail_use_ssl: Connect over TLS from the start (SMTPS); not with ``mail_use_tls``.
         mail_timeout: Seconds to wait for the SMTP server.
-        mail_default_from: The sender of messages that name none.
+        mail_default_from: The sender of messages that name none: one address,
+            ``local@domain`` or ``Name <local@domain>``, checked here.
         mail_file_path: The directory the file backend writes ``.eml`` files to.
 
     Example:
@@ -195,6 +197,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
                 "mail_use_ssl: cannot be combined with mail_use_tls; choose STARTTLS "
                 "(mail_use_tls, usually port 587) or implicit TLS (mail_use_ssl, port 465)"
             )
+        # Checked now: a bad sender would fail every message that names none, at send time.
+        check_address(self.mail_default_from, "mail_default_from")
 
     @classmethod
     def from_env(

@@ -19,6 +19,7 @@ from satchel.mail import (
     MemoryBackend,
     SMTPBackend,
     mailer_of,
+    registered_mailer,
 )
 from satchel.settings import SettingsError
 
@@ -128,3 +129,22 @@ def test_apps_are_not_kept_alive() -> None:
     del configured, fallback
     gc.collect()
     assert [reference() for reference in references] == [None, None]
+
+
+def test_a_bad_default_sender_fails_when_the_settings_are_made() -> None:
+    # Once accepted here and refused by the first send without a sender: a 500.
+    environ = {"SATCHEL_MAIL_BACKEND": "memory", "SATCHEL_MAIL_DEFAULT_FROM": "Shop <shop@x.com"}
+    with pytest.raises(SettingsError, match="SATCHEL_MAIL_DEFAULT_FROM: expected one e-mail"):
+        Settings.from_env(environ=environ, env_file=None)
+    with pytest.raises(ValueError, match="mail_default_from"):
+        Settings(mail_default_from="shop@example.com\u2028Bcc: eve@evil.example")
+
+
+def test_registered_mailer_is_only_the_one_given_by_init_app() -> None:
+    app = App(settings=Settings(mail_backend="memory"))
+    assert registered_mailer(app) is None
+    mailer_of(app)  # the settings fallback is not registered
+    assert registered_mailer(app) is None
+    given = Mailer(MemoryBackend())
+    given.init_app(app)
+    assert registered_mailer(app) is given

@@ -186,3 +186,87 @@ def test_invalid_addresses(value: str) -> None:
 def test_address_must_be_a_string() -> None:
     with pytest.raises(TypeError, match="must be a str"):
         EmailMessage("Hi", "Body", [b"jane@example.com"])  # type: ignore[list-item]
+
+
+# Every character that str.splitlines() breaks at: the stdlib refuses them in a header,
+# but only in as_mime(), so a message holding one once failed at send time (a 500).
+LINE_BREAKS = ["\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
+
+
+def test_every_line_break_the_stdlib_refuses_is_known() -> None:
+    breaking = [chr(c) for c in range(0x110000) if len(f"a{chr(c)}b".splitlines()) > 1]
+    assert sorted(breaking) == sorted(["\n", "\r", *LINE_BREAKS])
+
+
+@pytest.mark.parametrize("character", LINE_BREAKS)
+def test_unusual_line_breaks_are_refused_when_the_message_is_made(character: str) -> None:
+    payload = f"Hello{character}Bcc: eve@evil.example"
+    with pytest.raises(ValueError, match="header injection"):
+        EmailMessage(payload, "Body", "jane@example.com")
+    with pytest.raises(ValueError, match="header injection"):
+        EmailMessage("Hi", "Body", "jane@example.com", headers={"X-Tag": payload})
+    with pytest.raises(ValueError, match="header injection"):
+        check_address(f"Jane{character} <jane@example.com>")
+
+
+def test_other_characters_are_accepted_and_can_be_sent() -> None:
+    # A tab or another control character is not a line break: the stdlib encodes it.
+    subject = "Tab\there, bell\x07 and DEL\x7f"
+    message = EmailMessage(subject, "Body", "jane@example.com", from_email=SENDER)
+    assert message.as_mime().as_bytes().isascii()
+
+
+SURROGATE = "\ud800"
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"subject": f"Hi {SURROGATE}"},
+        {"body": f"Body {SURROGATE}"},
+        {"html": f"<p>{SURROGATE}</p>"},
+        {"to": f"Jane {SURROGATE} <jane@example.com>"},
+        {"from_email": f"{SURROGATE} <shop@example.com>"},
+        {"headers": {"X-Tag": SURROGATE}},
+    ],
+    ids=["subject", "body", "html", "to", "from_email", "header"],
+)
+def test_a_lone_surrogate_is_refused_when_the_message_is_made(arguments: dict[str, Any]) -> None:
+    complete: dict[str, Any] = {"subject": "Hi", "body": "Body", "to": "jane@example.com"}
+    with pytest.raises(ValueError, match="lone surrogate"):
+        EmailMessage(**(complete | arguments))
+
+
+def test_the_body_must_be_text() -> None:
+    with pytest.raises(TypeError, match="body must be a str, got bytes"):
+        EmailMessage("Hi", b"Body", "jane@example.com")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="html must be a str, got bytes"):
+        EmailMessage("Hi", "Body", "jane@example.com", html=b"<p>")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", ["jürgen@example.com", "jm@exämple.com", "Jürgen <jm@bü.de>"])
+def test_non_ascii_addresses_are_refused_clearly(value: str) -> None:
+    with pytest.raises(ValueError, match=r"not an ASCII address.*IDNA form"):
+        check_address(value)
+    assert check_address("Jürgen <jm@xn--b-eha.de>") == "=?utf-8?q?J=C3=BCrgen?= <jm@xn--b-eha.de>"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "a" * 65 + "@example.com",
+        "jane@" + "d" * 250,
+        f"Jane <{'a' * 65}@example.com>",
+    ],
+)
+def test_addresses_longer_than_rfc_5321_allows_are_refused(value: str) -> None:
+    with pytest.raises(ValueError, match="too long"):
+        check_address(value)
+
+
+def test_addresses_at_rfc_5321_limits_are_accepted() -> None:
+    local = "a" * 64
+    longest = local + "@" + "d" * (254 - 65)
+    assert check_address(longest) == longest
+    message = EmailMessage("Hi", "Body", longest, from_email=SENDER)
+    assert message.as_mime().as_bytes().isascii()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import msgspec
 import pytest
 
 from satchel import App, RedirectResponse, Request, Settings
@@ -18,7 +19,12 @@ from satchel.sessions import (
     get_flashed_messages,
     get_session,
 )
-from satchel.sessions.flash import FLASH_CATEGORIES, MAX_FLASH_LENGTH, MAX_FLASH_MESSAGES
+from satchel.sessions.flash import (
+    FLASH_CATEGORIES,
+    MAX_FLASH_LENGTH,
+    MAX_FLASH_MESSAGES,
+    MAX_FLASH_SIZE,
+)
 from satchel.testing import TestClient
 from tests.sessions.support import KEY, session_cookie
 
@@ -48,6 +54,13 @@ def make_app(store: SessionStore | CookieStore | None) -> App[Any]:
     async def add_many(request: Request, count: int) -> str:
         for number in range(count):
             await flash(request, f"message {number}")
+        return "flashed"
+
+    @app.post("/flash-characters")
+    async def add_characters(request: Request, code: int, count: int, times: int = 1) -> str:
+        # Built here, not sent as JSON: a lone surrogate cannot cross the wire.
+        for _ in range(times):
+            await flash(request, chr(code) * count)
         return "flashed"
 
     @app.get("/articles")
@@ -137,7 +150,67 @@ def test_a_long_message_is_shortened_so_the_session_still_fits_its_cookie(app: A
         response = client.post("/flash", json={"message": "x" * 10_000, "category": "info"})
         assert response.status_code == 200
         (shown,) = client.get("/articles").json()
-    assert shown["message"] == "x" * (MAX_FLASH_LENGTH - 1) + "…"
+    assert shown["message"] == "x" * (MAX_FLASH_LENGTH - len("…".encode())) + "…"
+
+
+def json_size(messages: Messages) -> int:
+    """The bytes the messages take in the session, as flash stores them."""
+    return len(msgspec.json.encode([[m["category"], m["message"]] for m in messages]))
+
+
+# A character of each kind whose encoded size is more than one byte, and how many bytes:
+# 4 in UTF-8 (an emoji), 6 once JSON-escaped (a control character), 2 (an escaped quote).
+WIDE_CHARACTERS = [("\U0001f600", 4), ("\x01", 6), ("\x1f", 6), ('"', 2), ("é", 2)]
+
+
+@pytest.mark.parametrize(("character", "width"), WIDE_CHARACTERS)
+def test_a_message_is_cut_by_its_encoded_size_not_its_characters(
+    app: App[Any], character: str, width: int
+) -> None:
+    # 200 emoji once passed the 200-character cap at 800 bytes each, and ten of them
+    # made the cookie session too large to send: every response after failed.
+    with TestClient(app) as client:
+        response = client.post(
+            "/flash-characters", params={"code": ord(character), "count": MAX_FLASH_LENGTH}
+        )
+        assert response.status_code == 200
+        (shown,) = client.get("/articles").json()
+    kept = (MAX_FLASH_LENGTH - 3) // width  # "…" takes 3 bytes
+    assert shown["message"] == character * kept + "…"
+
+
+@pytest.mark.parametrize(("character", "width"), WIDE_CHARACTERS)
+def test_many_wide_messages_never_overflow_a_cookie_session(character: str, width: int) -> None:
+    app = make_app(None)  # the default store: the session is the cookie
+    with TestClient(app) as client:
+        for _ in range(3):  # across requests too: each adds to what the cookie holds
+            response = client.post(
+                "/flash-characters",
+                params={"code": ord(character), "count": 10_000, "times": MAX_FLASH_MESSAGES},
+            )
+            assert response.status_code == 200
+        shown = client.get("/articles").json()
+    assert shown
+    assert json_size(shown) <= MAX_FLASH_SIZE
+    assert all(m["message"].endswith("…") for m in shown)
+
+
+def test_the_newest_messages_that_fit_the_size_budget_are_kept(app: App[Any]) -> None:
+    with TestClient(app) as client:
+        client.post("/flash", json={"message": "first", "category": "info"})
+        code = ord("\U0001f600")
+        client.post("/flash-characters", params={"code": code, "count": 100, "times": 5})
+        shown = client.get("/articles").json()
+    # Five cut messages of 200 bytes cannot fit 1 KiB with the short one before them.
+    assert [m["message"] for m in shown] == ["\U0001f600" * 49 + "…"] * 4
+    assert json_size(shown) <= MAX_FLASH_SIZE
+
+
+def test_a_lone_surrogate_is_replaced_not_a_failed_response(app: App[Any]) -> None:
+    with TestClient(app) as client:
+        response = client.post("/flash-characters", params={"code": 0xD800, "count": 2})
+        assert response.status_code == 200
+        assert client.get("/articles").json() == [{"category": "info", "message": "\ufffd" * 2}]
 
 
 def test_hostile_text_is_kept_as_text(app: App[Any]) -> None:

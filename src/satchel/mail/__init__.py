@@ -13,7 +13,7 @@ Standard library only: this package needs no extra. ``import satchel`` does not 
 """
 
 from satchel.mail.backends import ConsoleBackend, FileBackend, MailBackend, MailError, MemoryBackend
-from satchel.mail.mailer import Mailer, mailer_of
+from satchel.mail.mailer import Mailer, mailer_of, registered_mailer
 from satchel.mail.message import EmailMessage, check_address
 from satchel.mail.smtp import SMTPBackend
 
@@ -28,4 +28,5 @@ __all__ = [
     "SMTPBackend",
     "check_address",
     "mailer_of",
+    "registered_mailer",
 ]

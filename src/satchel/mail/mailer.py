@@ -11,7 +11,7 @@ from satchel.mail.message import EmailMessage, check_address
 from satchel.mail.smtp import SMTPBackend
 from satchel.settings import Settings
 
-__all__ = ["Mailer", "mailer_of"]
+__all__ = ["Mailer", "mailer_of", "registered_mailer"]
 
 # Mailers given to apps by init_app, and those built from an app's settings on first
 # use; weak, so a discarded app is not kept alive.
@@ -93,6 +93,24 @@ class Mailer:
             for message in messages
         ]
         return await self.backend.send(filled)
+
+
+def registered_mailer(app: Any) -> Mailer | None:
+    """The Mailer given to ``app`` by ``init_app``, or None if none was.
+
+    Unlike :func:`mailer_of`, never builds one from the settings: this tells what the
+    app was given (the deployment checks read it).
+
+    >>> from satchel import App
+    >>> app = App()
+    >>> registered_mailer(app) is None
+    True
+    >>> mailer = Mailer(MemoryBackend())
+    >>> mailer.init_app(app)
+    >>> registered_mailer(app) is mailer
+    True
+    """
+    return _mailers.get(app)
 
 
 def mailer_of(app: Any) -> Mailer:

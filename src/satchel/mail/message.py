@@ -7,17 +7,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from email.message import EmailMessage as MIMEMessage
 from email.policy import SMTP
-from email.utils import formataddr, formatdate, getaddresses, make_msgid, parseaddr
+from email.utils import formatdate, make_msgid, parseaddr
+
+from satchel.mailaddresses import check_address, check_header_value, check_text
 
 __all__ = ["EmailMessage", "check_address"]
 
 # Bodies in quoted-printable or base64, never raw 8-bit: a server that does not
 # announce 8BITMIME may mangle them, and smtplib does not check for it.
 _POLICY = SMTP.clone(cte_type="7bit")
-_INJECTION = re.compile(r"[\r\n\0]")
 _HEADER_NAME = re.compile(r"[!-9;-~]+")  # printable ASCII but ":" (RFC 5322 field name)
-_ADDR_SPEC = re.compile(r"[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+")
-_DISPLAY_FORM = re.compile(r"([^<>]*)<([^<>]*)>\s*")
 # Set from the constructor's arguments or by the MIME structure, never by ``headers``.
 _RESERVED_HEADERS = frozenset(
     {
@@ -34,44 +33,6 @@ _RESERVED_HEADERS = frozenset(
 )
 
 
-def _check_value(value: str, what: str) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{what} must be a str, got {type(value).__name__}")
-    if _INJECTION.search(value):
-        raise ValueError(f"{what} must not contain CR, LF or NUL characters (header injection)")
-    return value
-
-
-def check_address(value: str, what: str = "address") -> str:
-    """Validate one address, ``jane@example.com`` or ``Jane Doe <jane@example.com>``.
-
-    Returns:
-        The address in canonical form (display name quoted when it needs to be).
-
-    Raises:
-        ValueError: A line break or NUL (header injection), more than one address,
-            or no ``local@domain`` part.
-
-    >>> check_address('"Doe, Jane" <jane@example.com>')
-    '"Doe, Jane" <jane@example.com>'
-    >>> check_address("jane@example.com, eve@example.com")
-    Traceback (most recent call last):
-    ...
-    ValueError: address: expected one e-mail address, got 'jane@example.com, eve@example.com'
-    """
-    _check_value(value, what)
-    name, addr = parseaddr(value)
-    if "<" in value:
-        # The parser is lenient: also require the text to be exactly "name <addr>".
-        form = _DISPLAY_FORM.fullmatch(value.strip())
-        well_formed = form is not None and form[2].strip() == addr and "@" not in name
-    else:
-        well_formed = value.strip() == addr and not name
-    if not well_formed or len(getaddresses([value])) != 1 or not _ADDR_SPEC.fullmatch(addr):
-        raise ValueError(f"{what}: expected one e-mail address, got {value!r}")
-    return formataddr((name, addr))
-
-
 def _addresses(values: str | Iterable[str], what: str) -> tuple[str, ...]:
     if isinstance(values, str):
         values = (values,)
@@ -82,9 +43,10 @@ def _addresses(values: str | Iterable[str], what: str) -> tuple[str, ...]:
 class EmailMessage:
     """One e-mail: plain text, optionally with an HTML alternative.
 
-    Everything is checked here: a CR, LF or NUL in the subject, an address or a header
-    (header injection) raises ``ValueError``, as does an address that is not one
-    ``local@domain``.
+    Everything is checked here, so that a message made is a message that can be sent:
+    a line break or NUL in the subject, an address or a header (header injection)
+    raises ``ValueError``, as do a lone surrogate anywhere (it has no UTF-8 form) and
+    an address that is not one ASCII ``local@domain`` within RFC 5321's lengths.
 
     Args:
         subject: The subject line.
@@ -129,11 +91,11 @@ class EmailMessage:
         headers: Mapping[str, str] | None = None,
     ) -> None:
         fields = {
-            "subject": _check_value(subject, "subject"),
-            "body": body,
+            "subject": check_header_value(subject, "subject"),
+            "body": check_text(body, "body"),
             "to": _addresses(to, "to"),
             "from_email": None if from_email is None else check_address(from_email, "from_email"),
-            "html": html,
+            "html": None if html is None else check_text(html, "html"),
             "cc": _addresses(cc, "cc"),
             "bcc": _addresses(bcc, "bcc"),
             "reply_to": _addresses(reply_to, "reply_to"),
@@ -196,5 +158,5 @@ def _check_headers(headers: Mapping[str, str]) -> dict[str, str]:
             raise ValueError(f"invalid header name {name!r}")
         if name.lower() in _RESERVED_HEADERS:
             raise ValueError(f"set {name} with the message's arguments, not headers")
-        checked[name] = _check_value(value, f"header {name}")
+        checked[name] = check_header_value(value, f"header {name}")
     return checked

@@ -89,10 +89,14 @@ class RedisStore:
             self._script = self._client.get().register_script(_HIT)
         return self._script
 
+    def _name(self, key: str, window: int) -> str:
+        """The Redis key of ``key``'s count in ``window`` (its hash tag: ``key``)."""
+        return f"{self.prefix}{{{key}}}:{window}"
+
     async def hit(self, key: str, *, window: int, weight: float, limit: int, ttl: float) -> Counts:
         """Count one request for ``key`` if the limit allows it (see ``RateLimitStore``)."""
-        name = f"{self.prefix}{{{key}}}:"
-        keys = [f"{name}{window}", f"{name}{window - 1}"] if weight else [f"{name}{window}"]
+        this_window = self._name(key, window)
+        keys = [this_window, self._name(key, window - 1)] if weight else [this_window]
         # repr: the shortest text that reads back as the same double in Lua.
         args: list[int | str] = [limit, repr(weight), max(1, math.ceil(ttl * 1000))]
         reply = cast("Sequence[int]", await self._hit_script()(keys=keys, args=args))
@@ -105,8 +109,7 @@ class RedisStore:
         One ``DEL`` of both windows' counters: atomic, and in one Cluster slot
         (the hash tag), so a concurrent ``hit`` sees both counts or neither.
         """
-        name = f"{self.prefix}{{{key}}}:"
-        await self._client.get().delete(f"{name}{window}", f"{name}{window - 1}")
+        await self._client.get().delete(self._name(key, window), self._name(key, window - 1))
 
     async def aclose(self) -> None:
         """Close the connections the store opened; it reconnects if used again.

@@ -2,14 +2,17 @@
 
 A handler flashes a message before redirecting (``"Article saved"``); the page
 after the redirect reads it, which removes it, so each message is shown once.
-Messages live in the session, so they work with every session store, and at
-most :data:`MAX_FLASH_MESSAGES` are kept: the oldest go first. A message longer
-than :data:`MAX_FLASH_LENGTH` is shortened, so flashing user input (a title)
-cannot make the session too large for its cookie.
+Messages live in the session, so they work with every session store. Their size
+is bounded in bytes, as the session stores them (UTF-8 JSON), not in characters: an
+emoji takes 4 bytes and a control character 6 once escaped, so a character count
+would let user input (a title) make a cookie session too large to send. A message
+over :data:`MAX_FLASH_LENGTH` bytes is cut, and at most :data:`MAX_FLASH_MESSAGES`
+messages taking :data:`MAX_FLASH_SIZE` bytes in all are kept: the oldest go first.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any, Final, Literal, get_args
 
@@ -22,6 +25,7 @@ __all__ = [
     "FLASH_CATEGORIES",
     "MAX_FLASH_LENGTH",
     "MAX_FLASH_MESSAGES",
+    "MAX_FLASH_SIZE",
     "FlashCategory",
     "FlashMessage",
     "flash",
@@ -34,11 +38,20 @@ FlashCategory = Literal["success", "info", "warning", "error"]
 FLASH_CATEGORIES: Final[tuple[FlashCategory, ...]] = get_args(FlashCategory)
 #: The most messages a session keeps: a loop that flashes cannot grow it without limit.
 MAX_FLASH_MESSAGES: Final = 10
-#: The most characters a message keeps; longer ones end in "…" at this length.
+#: The most bytes a message takes in the session (UTF-8 JSON, escapes included);
+#: a longer one is cut at a character boundary and ends in "…".
 MAX_FLASH_LENGTH: Final = 200
+#: The most bytes all kept messages take in the session, as JSON: a quarter of
+#: what a cookie holds (4096 bytes, base64 and signature to come), leaving the
+#: rest to the app's own session data.
+MAX_FLASH_SIZE: Final = 1024
 
 # The session key; namespaced so that it cannot clash with an app's own keys.
 _SESSION_KEY = "satchel.flashes"
+_ELLIPSIS = "…"
+# A lone surrogate has no UTF-8 encoding: the session could not store it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_encode = msgspec.json.Encoder().encode
 
 
 class FlashMessage(msgspec.Struct, frozen=True):
@@ -56,8 +69,10 @@ class FlashMessage(msgspec.Struct, frozen=True):
 async def flash(request: Request, message: str, category: FlashCategory = "info") -> None:
     """Keep ``message`` in the session until a page reads it with :func:`get_flashed_messages`.
 
-    Beyond :data:`MAX_FLASH_MESSAGES` unread messages, the oldest is dropped; a
-    message longer than :data:`MAX_FLASH_LENGTH` is cut to that length, ending in "…".
+    A message taking more than :data:`MAX_FLASH_LENGTH` bytes is cut to fit, ending
+    in "…" (a lone surrogate, which has no UTF-8 form, becomes U+FFFD). Beyond
+    :data:`MAX_FLASH_MESSAGES` unread messages, or :data:`MAX_FLASH_SIZE` bytes of
+    them, the oldest are dropped.
 
     Raises:
         ValueError: ``category`` is not one of :data:`FLASH_CATEGORIES`.
@@ -69,10 +84,12 @@ async def flash(request: Request, message: str, category: FlashCategory = "info"
         raise TypeError(f"A flash message must be a str, not {type(message).__name__}")
     session = await get_session(request)
     kept = [[m.category, m.message] for m in _stored(session.get(_SESSION_KEY))]
-    if len(message) > MAX_FLASH_LENGTH:
-        message = message[: MAX_FLASH_LENGTH - 1] + "…"
-    kept.append([category, message])
-    session[_SESSION_KEY] = kept[-MAX_FLASH_MESSAGES:]
+    kept.append([category, _shortened(_SURROGATE.sub("\ufffd", message))])
+    kept = kept[-MAX_FLASH_MESSAGES:]
+    # Never drops the new message: it alone takes at most MAX_FLASH_LENGTH bytes.
+    while len(_encode(kept)) > MAX_FLASH_SIZE:
+        del kept[0]
+    session[_SESSION_KEY] = kept
 
 
 async def get_flashed_messages(
@@ -106,6 +123,25 @@ async def get_flashed_messages(
     else:
         del session[_SESSION_KEY]
     return shown
+
+
+def _shortened(message: str) -> str:
+    """``message``, cut at a character boundary to take at most MAX_FLASH_LENGTH bytes as JSON."""
+    if _json_size(message) <= MAX_FLASH_LENGTH:
+        return message
+    room = MAX_FLASH_LENGTH - _json_size(_ELLIPSIS)
+    end = 0
+    # Every character takes at least one byte, so this looks at MAX_FLASH_LENGTH at most.
+    for character in message:
+        room -= _json_size(character)
+        if room < 0:
+            break
+        end += 1
+    return message[:end] + _ELLIPSIS
+
+
+def _json_size(text: str) -> int:
+    return len(_encode(text)) - 2  # without the quotes
 
 
 def _check_categories(categories: tuple[str, ...]) -> frozenset[str]:
