@@ -682,7 +682,7 @@ def test_mail_default_from_accepts_one_address(value: str) -> None:
     ],
 )
 def test_mail_default_from_refuses_what_no_message_could_be_sent_from(value: str) -> None:
-    with pytest.raises(ValueError, match="^mail_default_from"):
+    with pytest.raises(ValueError, match=r"^mail_default_from"):
         Settings(mail_default_from=value)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, aliased, joinedload, mapped_
 from satchel import App, Settings
 from satchel.db import Database, Reader, Reads, Session, select
 from satchel.db.errors import UNSTORABLE_DETAIL
-from satchel.errors import BadRequest
+from satchel.errors import BadRequest, NotFound
 from satchel.testing import TestClient
 from tests.db.models import Book, Entry, Genre, Review
 
@@ -79,7 +79,7 @@ def test_models_come_back_as_detached_typed_instances(database: Database) -> Non
     read_with(database, scenario)
 
 
-def test_columns_come_back_as_values_and_named_tuples(database: Database) -> None:
+def test_columns_come_back_as_values_and_rows(database: Database) -> None:
     async def scenario(reader: Reader) -> None:
         await add(database, book(1, pages=10), book(2, pages=30))
         total: int | None = await reader.scalar(select(sa.func.sum(Book.pages)))
@@ -88,13 +88,48 @@ def test_columns_come_back_as_values_and_named_tuples(database: Database) -> Non
         assert titles == ["Book 1", "Book 2"]
         rows = await reader.rows(select(Book.id, Book.title).order_by(Book.id))
         assert rows == [(1, "Book 1"), (2, "Book 2")]
-        assert (rows[1].id, rows[1].title, rows[0]._asdict()) == (  # type: ignore[attr-defined]
+        assert (rows[1].id, rows[1].title, rows[0]._asdict()) == (
             2,
             "Book 2",
             {"id": 1, "title": "Book 1"},
         )
+        typed: tuple[int, str] = rows[0]  # typed as the tuple of its columns
+        number, title = rows[1]
+        assert (typed, number, title) == ((1, "Book 1"), 2, "Book 2")
         whole = await reader.rows(select(Book).where(Book.id == 1))
-        assert whole[0][0].title == "Book 1"
+        assert whole[0][0].title == whole[0].Book.title == "Book 1"
+
+    read_with(database, scenario)
+
+
+def test_rows_and_first_columns_are_what_a_session_gives(database: Database) -> None:
+    statements: list[sa.Select[*tuple[Any, ...]]] = [
+        select(Book.id, Book.title).order_by(Book.id),
+        select(sa.func.count(), sa.func.min(Book.pages)),
+        select(Book.id.label("number"), Book.title, Book.title).order_by(Book.id),
+        select(Book.pages + 1, sa.literal("x")).order_by(Book.id),
+        select(Book).order_by(Book.id),
+    ]
+
+    async def scenario(reader: Reader) -> None:
+        await add(database, book(1, pages=10), book(2, pages=30))
+        for statement in statements:
+            rows = await reader.rows(statement)
+            async with database.session() as db:
+                expected = (await db.execute(statement)).all()
+                first = (await db.scalars(statement)).all()
+            assert all(type(row) is sa.Row for row in rows)
+            assert [row._fields for row in rows] == [row._fields for row in expected]
+            if statement.column_descriptions[0]["entity"] is Book and len(rows[0]) == 1:
+                assert [row[0].id for row in rows] == [row[0].id for row in expected]
+                continue
+            assert rows == expected
+            assert await reader.scalars(statement) == first
+        # Several columns: the first one's values, typed so (as Session.scalars reads them).
+        numbers: list[int] = await reader.scalars(select(Book.id, Book.title).order_by(Book.id))
+        assert numbers == [1, 2]
+        one: int = await reader.one_or_404(select(Book.pages, Book.title).where(Book.id == 2))
+        assert one == 30
 
     read_with(database, scenario)
 
@@ -149,6 +184,20 @@ def test_a_callable_bindparam_is_called_at_every_read(database: Database) -> Non
     async def scenario(reader: Reader) -> None:
         await add(database, book(1), book(2), book(3))
         assert [await reader.scalar(numbered) for _ in range(3)] == ["Book 1", "Book 2", "Book 3"]
+
+    read_with(database, scenario)
+
+
+def test_one_or_404_binds_its_statement_once(database: Database) -> None:
+    calls = itertools.count(1)
+    # Its value computed at each read: binding the statement again (to name the model
+    # of the 404) would call it again.
+    missing = select(Book).where(Book.id == sa.bindparam("n", callable_=lambda: next(calls) * 100))
+
+    async def scenario(reader: Reader) -> None:
+        with pytest.raises(NotFound, match="Book not found"):
+            await reader.one_or_404(missing)
+        assert next(calls) == 2  # called once
 
     read_with(database, scenario)
 

@@ -198,6 +198,11 @@ class Database:
 
         Its pools, one per event loop that reads, have this Database's pool settings and
         ``connect_args``; they open connections on first use and close at ``dispose()``.
+        Each is a second pool beside the engine's, of up to ``pool_size + max_overflow``
+        connections more, which count against PostgreSQL's ``max_connections``. The
+        engine's ``connect`` and ``checkout`` events, ``echo`` and ``pool_pre_ping``
+        and ``poolclass`` do not apply to them: set per-connection settings through
+        ``connect_args`` (asyncpg's ``server_settings``).
         """
         if self._reader is None:
             options = self._options
@@ -232,7 +237,9 @@ class Database:
             session.commit()
 
     def init_app(self, app: Any) -> None:
-        """Make ``Session`` and ``SyncSession`` work in ``app``; the engines close at shutdown.
+        """Make ``Session``, ``SyncSession`` and ``Reads`` work in ``app``.
+
+        The engines and the reads' pools close at the app's shutdown (``dispose()``).
 
         Raises:
             ConfigurationError: ``app`` already has a Database.

@@ -1,7 +1,8 @@
 """The drivers the fast read path talks to directly: asyncpg and aiosqlite.
 
 Each ``Driver`` opens connections configured as SQLAlchemy's dialect configures its
-own (the URL's options, ``connect_args``, asyncpg's JSON codecs), runs a statement and
+own (the URL's options, ``connect_args``, what the dialect's ``on_connect`` sets up:
+asyncpg's JSON codecs, SQLite's ``REGEXP`` and ``floor``), runs a statement and
 returns the raw rows, and says which errors mean "a value in the request cannot be
 stored" (answered 400, as ``satchel.db.errors`` does for sessions) and which mean the
 connection is gone (the read is retried once on a new one).
@@ -122,7 +123,10 @@ class AsyncpgDriver:
         return rows
 
     async def describe(self, connection: Any, sql: str) -> list[Any]:
-        prepared = await connection.prepare(sql)
+        # The unnamed statement (name=""): nothing stays prepared on the server for it,
+        # whatever the statement cache's size (0 behind PgBouncer's transaction mode,
+        # where a named statement would be left on a server connection shared by others).
+        prepared = await connection.prepare(sql, name="")
         return [attribute.type.oid for attribute in prepared.get_attributes()]
 
     @contextlib.asynccontextmanager
@@ -160,10 +164,22 @@ class AiosqliteDriver:
         self._options = {**options, **connect_args}
         database = str(self._arguments[0]) if self._arguments else ""
         self.private_database = database in ("", ":memory:") or "mode=memory" in database
+        # What the dialect does to each new connection of its own: the SQL functions
+        # it compiles to and SQLite lacks (regexp_match's REGEXP, floor).
+        self._on_connect = dialect.on_connect()
 
     async def connect(self) -> Any:
         connection = await self._aiosqlite.connect(*self._arguments, **self._options)
-        connection.isolation_level = None  # autocommit: a read never holds a transaction open
+        try:
+            connection.isolation_level = None  # autocommit: a read never holds a transaction
+            if self._on_connect is not None:
+                calls = _Calls()
+                self._on_connect(calls)
+                for name, args, kwargs in calls.made:
+                    await getattr(connection, name)(*args, **kwargs)
+        except BaseException:
+            connection.stop()
+            raise
         return connection
 
     async def close(self, connection: Any) -> None:
@@ -204,6 +220,23 @@ class AiosqliteDriver:
         # An int beyond SQLite's 64 bits; a str sqlite3 cannot encode (lone surrogates,
         # which asyncpg refuses as a DataError, a 400 on PostgreSQL too).
         return isinstance(error, OverflowError | UnicodeEncodeError)
+
+
+class _Calls:
+    """Stands for a sqlite3 connection before SQLAlchemy's ``on_connect``: notes its calls.
+
+    The dialect's hook calls sqlite3's methods (``create_function``); aiosqlite's
+    connection has the same ones, awaitable, so the calls are made there after.
+    """
+
+    def __init__(self) -> None:
+        self.made: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        def call(*args: Any, **kwargs: Any) -> None:
+            self.made.append((name, args, kwargs))
+
+        return call
 
 
 def driver_for(dialect: Dialect, url: sa.URL, connect_args: dict[str, Any]) -> Driver:

@@ -3,9 +3,12 @@
 The fast read path (``satchel.db.reads``) runs SQLAlchemy ``select()`` statements on
 the driver's own connections. A ``Plan`` is one statement shape compiled for the
 database's dialect, kept by SQLAlchemy's cache key (the shape without its values), so
-two statements differing only in their values share it. ``Plans`` also remembers each
-statement object it saw (weakly): a statement kept at module level, with
-``bindparam()`` for what changes, skips even the cache key after its first run.
+two statements differing only in their values share it; the ``MAX_PLANS`` shapes used
+last are kept. ``Plans`` also remembers each statement object it saw (weakly, and
+without keeping it alive): a statement kept at module level, with ``bindparam()`` for
+what changes, skips even the cache key after its first run. A statement SQLAlchemy
+cannot cache (no cache key: a ``TypeDecorator`` without ``cache_ok``) is compiled at
+each run and kept by nothing, as a session does.
 
 Values are converted both ways by the column types' own processors, as SQLAlchemy
 does: ``UTCDateTime`` binds aware datetimes and reads them back aware, ``Numeric``
@@ -13,13 +16,13 @@ gives ``Decimal``, SQLite's text datetimes are parsed.
 
 A few SQLAlchemy internals are used, the ones its own execution path runs on and no
 public API exposes: the statement's cache key, the compiled result columns, the
-expansion of ``IN`` parameters, and an instance's state (to give it its identity).
+expansion of ``IN`` parameters, whether the ORM runs a statement (which names its
+rows' keys), and an instance's state (to give it its identity).
 tests/db/test_reads.py covers each, so an upgrade that changes one fails there.
 """
 
 from __future__ import annotations
 
-import collections
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,19 +33,19 @@ from satchel.errors import MissingDependencyError
 try:
     import sqlalchemy as sa
     from sqlalchemy import orm
-    from sqlalchemy.engine import Dialect
+    from sqlalchemy.engine import Dialect, Row, result_tuple
     from sqlalchemy.sql.compiler import SQLCompiler
 except ImportError as exc:
     raise MissingDependencyError("sqlalchemy", "db") from exc
 
-__all__ = ["Plan", "Plans"]
+__all__ = ["MAX_PLANS", "Plan", "Plans"]
 
 Processor = Callable[[Any], Any]
 RowBuilder = Callable[[Sequence[Any]], Any]
 
-# Compiled shapes kept per Database: enough for every statement of an application,
-# bounded so that statements built from ever-changing shapes cannot grow it forever.
-_MAX_PLANS = 500
+#: Compiled shapes kept per Database: enough for every statement of an application,
+#: bounded so that statements built from ever-changing shapes cannot grow it forever.
+MAX_PLANS = 500
 
 
 class Plan:
@@ -63,10 +66,11 @@ class Plan:
         columns = compiled._result_columns
         self._column_types = [column.type for column in columns]
         self.entity: type[Any] | None = _selected_entity(statement)
-        if self.entity is None:
-            names = [column.keyname for column in columns]
-            self._tuple: Any = collections.namedtuple("Row", names, rename=True)  # type: ignore[misc]
-        else:
+        # SQLAlchemy's own rows, with the keys a session's result gives them.
+        self._row: Callable[[Sequence[Any]], Row[*tuple[Any, ...]]] = result_tuple(
+            _row_keys(statement, columns)
+        )
+        if self.entity is not None:
             self._keys, self._identity = _entity_layout(self.entity, columns)
             self._new: Callable[[], Any] = sa.inspect(self.entity).class_manager.new_instance
         self._processors: tuple[tuple[int, Processor], ...] | None = None
@@ -121,15 +125,14 @@ class Plan:
                 return processor(value)
         return value
 
-    def row(self, record: Sequence[Any]) -> tuple[Any, ...]:
-        """The row as a named tuple; a whole model gives a 1-tuple holding the instance."""
+    def row(self, record: Sequence[Any]) -> Row[*tuple[Any, ...]]:
+        """The row as a SQLAlchemy ``Row``; a whole model gives one holding the instance."""
         if self.entity is not None:
-            return (self._instance(record),)
+            return self._row((self._instance(record),))
         values = list(record)
         for index, processor in self._processors or ():
             values[index] = processor(values[index])
-        row: tuple[Any, ...] = self._tuple._make(values)
-        return row
+        return self._row(values)
 
     def _instance(self, record: Sequence[Any]) -> Any:
         values = list(record)
@@ -145,9 +148,14 @@ class Plan:
 
 @dataclass(slots=True)
 class _Seen:
-    """What ``Plans`` remembers of one statement object."""
+    """What ``Plans`` remembers of one statement object.
 
-    plan: Plan
+    Its plan is referred to weakly: the plan's compiled form refers to the statement
+    it was compiled from, and a strong reference here would keep that statement, the
+    key of this entry, alive for ever. The plan lives while its shape is kept.
+    """
+
+    plan: weakref.ref[Plan]
     extracted: Sequence[Any] | None  # the statement's own values, by the plan's cache key
     fixed: bool  # whether its own values are the same at every call (no callable_ binds)
     bound: tuple[str, list[Any]] | None = None  # its SQL and arguments when given no params
@@ -171,36 +179,39 @@ class Plans:
             sqlalchemy.exc.InvalidRequestError: A parameter has no value.
         """
         seen = self._seen.get(statement)
-        if seen is None:
-            seen = self._see(statement)
+        plan = None if seen is None else seen.plan()
+        if seen is None or plan is None:  # new, its shape dropped since, or not cacheable
+            plan, seen = self._see(statement)
         if params is None and seen.bound is not None:
-            return seen.plan, *seen.bound
-        sql, arguments = seen.plan.arguments(seen.plan.values(params, seen.extracted))
+            return plan, *seen.bound
+        sql, arguments = plan.arguments(plan.values(params, seen.extracted))
         if params is None and seen.fixed:  # the statement's own values only: the same every time
             seen.bound = (sql, arguments)
-        return seen.plan, sql, arguments
+        return plan, sql, arguments
 
-    def _see(self, statement: sa.Select[Any]) -> _Seen:
+    def _see(self, statement: sa.Select[Any]) -> tuple[Plan, _Seen]:
         if not isinstance(statement, sa.Select):
             raise TypeError(f"reads run select() statements, not {type(statement).__name__}")
         key = statement._generate_cache_key()
-        if key is None:  # a construct SQLAlchemy cannot cache: compiled for this object only
+        if key is None:
+            # A construct SQLAlchemy cannot cache: compiled for this run only and kept
+            # nowhere, as each statement object would otherwise stay for ever.
             compiled = _compile(statement, self.dialect, None)
-            plan = Plan(statement, compiled, self.dialect)
-            seen = _Seen(plan, None, _fixed(compiled.binds.values()))
-        else:
-            # Least recently compiled or seen last: a statement built at each request
-            # (the usual way) keeps its shape's plan in.
-            shared = self._by_key.pop(key.key, None)
-            if shared is None:
-                shared = Plan(statement, _compile(statement, self.dialect, key), self.dialect)
-                while len(self._by_key) >= _MAX_PLANS:
-                    # pop(): safe should another thread (another loop's reads) evict too.
-                    self._by_key.pop(next(iter(self._by_key), None), None)
-            self._by_key[key.key] = shared
-            seen = _Seen(shared, key.bindparams, _fixed(key.bindparams))
-        self._seen[statement] = seen
-        return seen
+            once = Plan(statement, compiled, self.dialect)
+            return once, _Seen(weakref.ref(once), None, _fixed(compiled.binds.values()))
+        # Least recently compiled or seen last: a statement built at each request
+        # (the usual way) keeps its shape's plan in.
+        plan = self._by_key.pop(key.key, None)
+        if plan is None:
+            plan = Plan(statement, _compile(statement, self.dialect, key), self.dialect)
+            while len(self._by_key) >= MAX_PLANS:
+                # pop(): safe should another thread (another loop's reads) evict too.
+                self._by_key.pop(next(iter(self._by_key), None), None)
+        self._by_key[key.key] = plan
+        seen = self._seen[statement] = _Seen(
+            weakref.ref(plan), key.bindparams, _fixed(key.bindparams)
+        )
+        return plan, seen
 
 
 def _fixed(binds: Iterable[sa.BindParameter[Any]]) -> bool:
@@ -222,6 +233,18 @@ def _bind_processors(compiled: SQLCompiler, dialect: Dialect) -> dict[str, Proce
         if processor is not None:
             processors[compiled.escaped_bind_names.get(name, name)] = processor
     return processors
+
+
+def _row_keys(statement: sa.Select[Any], columns: Sequence[Any]) -> list[str]:
+    """The keys of the rows a session gives for ``statement``.
+
+    A statement involving a model runs through the ORM, whose rows are keyed by
+    ``column_descriptions`` (``count``, the model's name); a Core one gives the
+    compiled result columns' names (``count_1``).
+    """
+    if statement._propagate_attrs.get("compile_state_plugin") == "orm":
+        return [description["name"] for description in statement.column_descriptions]
+    return [column.keyname for column in columns]
 
 
 def _selected_entity(statement: sa.Select[Any]) -> type[Any] | None:

@@ -5,7 +5,7 @@ For hot read-only endpoints. A read runs one ``select()`` straight on the driver
 its own, in autocommit: one round trip, no session, no greenlet. Statements are
 compiled once per shape; values go through the column types' processors both ways.
 Whole models come back as detached instances (nothing tracks or saves them),
-columns as named tuples.
+rows as SQLAlchemy ``Row`` objects, as a session's results.
 """
 
 from __future__ import annotations
@@ -33,6 +33,9 @@ T = TypeVar("T")
 M = TypeVar("M")
 Ts = TypeVarTuple("Ts")
 Params = Mapping[str, Any] | None
+# A select() typed by its first column, the others any: what reads of the first column
+# take (``Session.scalars`` reads the first column of several too).
+_First = sa.Select[T, *tuple[Any, ...]]
 _Kept = tuple[ConnectionPool, AsyncGenerator[None, None]]
 
 
@@ -105,48 +108,50 @@ class Reader:
             raise NotFound(f"{model.__name__} not found")
         return found
 
-    async def scalar(self, statement: sa.Select[T], params: Params = None) -> T | None:
+    async def scalar(self, statement: _First[T], params: Params = None) -> T | None:
         """The first column of the first row (the instance, for a model), or None."""
         plan, rows = await self._fetch(statement, params, True)
         return plan.first(rows[0]) if rows else None
 
-    async def scalars(self, statement: sa.Select[T], params: Params = None) -> list[T]:
+    async def scalars(self, statement: _First[T], params: Params = None) -> list[T]:
         """The first column of every row: instances for ``select(Model)``, values otherwise."""
         plan, rows = await self._fetch(statement, params, False)
         first = plan.first
         return [first(row) for row in rows]
 
-    async def first_or_404(self, statement: sa.Select[T], params: Params = None) -> T:
+    async def first_or_404(self, statement: _First[T], params: Params = None) -> T:
         """The first row's first column, or ``NotFound`` naming what was selected."""
         plan, rows = await self._fetch(statement, params, True)
         if not rows:
             raise NotFound(f"{_selected_name(plan)} not found")
         return plan.first(rows[0])  # type: ignore[no-any-return]
 
-    async def one_or_none(self, statement: sa.Select[T], params: Params = None) -> T | None:
+    async def one_or_none(self, statement: _First[T], params: Params = None) -> T | None:
         """The only row's first column, or None when there is no row.
 
         Raises:
             sqlalchemy.exc.MultipleResultsFound: Several rows match.
         """
-        plan, rows = await self._fetch(statement, params, False)
-        if len(rows) > 1:
-            raise sa.exc.MultipleResultsFound("several rows were found when one was required")
-        return plan.first(rows[0]) if rows else None
+        return (await self._one(statement, params))[1]
 
-    async def one_or_404(self, statement: sa.Select[T], params: Params = None) -> T:
-        """The only row's first column, or ``NotFound``.
+    async def one_or_404(self, statement: _First[T], params: Params = None) -> T:
+        """The only row's first column, or ``NotFound`` naming what was selected.
 
         Raises:
             sqlalchemy.exc.MultipleResultsFound: Several rows match.
         """
-        found = await self.one_or_none(statement, params)
+        plan, found = await self._one(statement, params)
         if found is None:
-            raise NotFound(f"{_selected_name(self._plans.bind(statement, params)[0])} not found")
+            raise NotFound(f"{_selected_name(plan)} not found")
         return found
 
-    async def rows(self, statement: sa.Select[*Ts], params: Params = None) -> list[tuple[*Ts]]:
-        """Every row as a named tuple (``row.id``, ``row[0]``, ``row._asdict()``)."""
+    async def rows(self, statement: sa.Select[*Ts], params: Params = None) -> list[sa.Row[*Ts]]:
+        """Every row as a SQLAlchemy ``Row``, as a session's ``execute()`` gives.
+
+        Typed as the selected columns' tuple: ``row[0]``, unpacking, ``tuple(row)``;
+        ``row.title`` and ``row._asdict()`` by key. A whole model's rows hold its
+        instance (``row[0]``, ``row.Book``).
+        """
         plan, rows = await self._fetch(statement, params, False)
         build = plan.row
         return [build(row) for row in rows]
@@ -176,6 +181,12 @@ class Reader:
         if self._found_driver is None:
             self._found_driver = driver_for(self._engine.dialect, self._url, self._connect_args)
         return self._found_driver
+
+    async def _one(self, statement: _First[T], params: Params) -> tuple[Plan, T | None]:
+        plan, rows = await self._fetch(statement, params, False)
+        if len(rows) > 1:
+            raise sa.exc.MultipleResultsFound("several rows were found when one was required")
+        return plan, plan.first(rows[0]) if rows else None
 
     async def _fetch(
         self, statement: sa.Select[*tuple[Any, ...]], params: Params, one: bool
