@@ -14,6 +14,7 @@ from satchel.db import Database
 from satchel.errors import ConfigurationError
 from satchel.testing import AsyncTestClient
 from tests.auth.conftest import KEY, PASSWORD, create_user, make_app, run
+from tests.auth.models import Keyholder
 
 
 def test_init_app_needs_a_database_and_happens_once(database: Database) -> None:
@@ -117,3 +118,49 @@ def test_authenticate_takes_the_same_time_whoever_asks(database: Database) -> No
 
     medians = run(scenario())
     assert max(medians.values()) / min(medians.values()) < 2.0, medians
+
+
+def test_username_and_email_fields_follow_the_user_model(database: Database) -> None:
+    default = Auth()
+    keyholders = Auth(user_model=Keyholder)
+    assert (default.username_field, default.email_field) == ("username", "email")
+    assert (keyholders.username_field, keyholders.email_field) == ("username", "contact")
+    member = Keyholder(username="ada", contact="ada@example.com")
+    assert keyholders.get_username(member) == "ada"
+    assert keyholders.get_email(member) == "ada@example.com"
+    assert keyholders.get_email(Keyholder(username="bob")) == ""
+    target = make_app(database)
+
+    async def scenario() -> None:
+        async with AsyncTestClient(target.app):
+            user = await create_user(target, email="ada@example.com")
+            assert target.auth.get_email(user) == "ada@example.com"
+            async with target.database.session() as db:
+                found = await target.auth.find_user(db, "ada")
+                assert found is not None
+                assert found.id == user.id
+                assert await target.auth.find_user(db, "nobody") is None
+
+    run(scenario())
+
+
+def test_the_facade_exports_the_public_names() -> None:
+    import satchel.auth
+
+    public = {
+        "UNUSABLE_PASSWORD_PREFIX",
+        "PasswordValidator",
+        "MinimumLength",
+        "MaximumLength",
+        "CommonPassword",
+        "UserAttributeSimilarity",
+        "NumericPassword",
+        "PasswordResetTokens",
+        "TokenKind",
+        "account_key",
+    }
+    assert public <= set(satchel.auth.__all__)
+    assert len(set(satchel.auth.__all__)) == len(satchel.auth.__all__)
+    for name in satchel.auth.__all__:
+        assert getattr(satchel.auth, name) is not None, name
+    assert satchel.auth.UNUSABLE_PASSWORD_PREFIX == "!"

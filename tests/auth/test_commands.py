@@ -6,6 +6,7 @@ auth tables, and an app module pointing at it, loaded by ``satchel --app``.
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from satchel.auth.user import User
 from satchel.cli import main
 from satchel.commands.auth import changepassword_command
 from satchel.db import Model
-from tests.auth.models import ClubMember
+from tests.auth.models import ClubMember, Keyholder
 from tests.db.migrations import conftest as migration_fixtures
 from tests.db.migrations.conftest import Backend, run_sync
 from tests.support import importable_module
@@ -32,7 +33,7 @@ from satchel import App, Settings
 from satchel.auth import Auth
 from satchel.auth.hashers import PBKDF2Hasher, Passwords
 from satchel.db import Database
-from tests.auth.models import ClubMember
+from tests.auth.models import ClubMember, Keyholder
 
 
 def make_app(user_model=None, auth=True):
@@ -47,6 +48,7 @@ def make_app(user_model=None, auth=True):
 
 app = make_app()
 members = make_app(ClubMember)
+keyholders = make_app(Keyholder)
 no_auth = make_app(auth=False)
 """
 
@@ -61,6 +63,7 @@ AUTH_TABLES += [
     Model.metadata.tables[name]
     for name in ("auth_group", "auth_permission", "auth_group_permissions")
 ]
+AUTH_TABLES.append(Model.metadata.tables[Keyholder.__tablename__])
 PASSWORDS = Passwords([PBKDF2Hasher(iterations=1_000)])
 
 
@@ -260,6 +263,31 @@ def test_createsuperuser_with_an_extended_user_model(
     assert rows("SELECT * FROM auth_user") == []
 
 
+def test_createsuperuser_stores_the_address_in_the_models_email_field(
+    module: str, rows: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Keyholder's EMAIL_FIELD is "contact": no "email" keyword reaches its constructor.
+    monkeypatch.setenv("SATCHEL_SUPERUSER_PASSWORD", STRONG)
+    options = ("--username", "ada", "--email", "ada@example.com")
+
+    given = invoke(module, "createsuperuser", "--no-input", *options, app="keyholders")
+    typed = invoke(
+        module,
+        "createsuperuser",
+        app="keyholders",
+        stdin=lines("bob", "bob@example.com", STRONG, STRONG),
+    )
+
+    assert given.exit_code == 0, given.output
+    assert typed.exit_code == 0, typed.output
+    stored = rows("SELECT username, contact, password, is_superuser FROM keyholder")
+    assert sorted((row["username"], row["contact"], row["is_superuser"]) for row in stored) == [
+        ("ada", "ada@example.com", True),
+        ("bob", "bob@example.com", True),
+    ]
+    assert all(PASSWORDS.verify_sync(STRONG, row["password"]).ok for row in stored)
+
+
 def test_commands_need_an_app_with_auth(module: str) -> None:
     for command in ("createsuperuser", "changepassword"):
         result = invoke(module, command, "--help")
@@ -304,6 +332,26 @@ def test_changepassword_defaults_to_the_login_name(
     assert result.exit_code == 0, result.output
     (user,) = rows("SELECT password FROM auth_user")
     assert PASSWORDS.verify_sync(OTHER_STRONG, user["password"]).ok
+
+
+def test_changepassword_asks_whose_password_without_a_login_name(
+    ada: str, rows: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A container's user id with no passwd entry: getuser() raises (KeyError, or OSError).
+    for error in (KeyError("getpwuid(): uid not found: 1234"), OSError("no login name")):
+
+        def no_login_name(error: Exception = error) -> str:
+            raise error
+
+        monkeypatch.setattr(getpass, "getuser", no_login_name)
+        password = OTHER_STRONG if isinstance(error, KeyError) else STRONG
+
+        result = invoke(ada, "changepassword", stdin=lines("ada", password, password))
+
+        assert result.exit_code == 0, result.output
+        assert "No login name here: the username whose password to change" in result.output
+        (user,) = rows("SELECT password FROM auth_user")
+        assert PASSWORDS.verify_sync(password, user["password"]).ok
 
 
 def test_changepassword_gives_up_after_three_refused_attempts(ada: str, rows: Any) -> None:

@@ -11,8 +11,13 @@ import sqlalchemy as sa
 from satchel import Request, Router, WebSocket
 from satchel.auth import (
     ANONYMOUS,
+    APIKeyBackend,
     Auth,
+    Backend,
+    BearerTokenBackend,
     CurrentUser,
+    JWTBackend,
+    SessionBackend,
     login,
     login_required,
     permission_required,
@@ -324,3 +329,67 @@ def test_permissions_are_read_again_by_each_request(database: Database) -> None:
             assert (await client.get("/articles/new")).status_code == 403  # nor across users
 
     run(scenario())
+
+
+def test_object_guards_authenticate_before_looking_the_object_up(database: Database) -> None:
+    # An anonymous client must not tell existing objects (404 vs 401) apart.
+    looked_up: list[str] = []
+
+    def find_article(slug: str) -> Article | None:
+        looked_up.append(slug)
+        return ARTICLES.get(slug)
+
+    target = guarded_app(database)
+    may_view = permission_required("blog.view_article", obj=find_article)
+
+    @target.app.get("/articles/{slug}", dependencies=[may_view])
+    async def view(slug: str) -> str:
+        return slug
+
+    async def scenario() -> None:
+        async with AsyncTestClient(target.app) as client:
+            for path in ("/articles/mine", "/articles/nowhere"):
+                api = await client.get(path)
+                assert api.status_code == 401, path
+                assert api.headers["www-authenticate"] == 'Bearer realm="api"'
+                page = await client.get(path, headers=HTML)
+                assert page.status_code == 303, path
+            assert looked_up == []
+            await create_user(target)
+            await client.post("/login/ada")
+            assert (await client.get("/articles/nowhere")).status_code == 404
+            assert (await client.get("/articles/mine")).status_code == 403
+            assert looked_up == ["nowhere", "mine"]
+
+    run(scenario())
+
+
+def test_each_challenge_is_named_once(database: Database) -> None:
+    # Bearer tokens and JWTs share one challenge; an API key names its header.
+    jwt_backend = JWTBackend("g" * 64, algorithms=["HS256"])
+    backends: list[Backend] = [
+        SessionBackend(),
+        BearerTokenBackend(),
+        jwt_backend,
+        APIKeyBackend(),
+    ]
+    target = make_app(database, Auth(backends=backends))
+
+    @target.app.get("/private", dependencies=[login_required])
+    async def private() -> str:
+        return "private"
+
+    async def scenario() -> None:
+        async with AsyncTestClient(target.app) as client:
+            refused = await client.get("/private")
+            assert refused.status_code == 401
+            assert refused.headers.get_list("www-authenticate") == [
+                'Bearer realm="api", APIKey header="X-API-Key"'
+            ]
+            bad_key = await client.get("/private", headers={"X-API-Key": "a.b"})
+            assert bad_key.status_code == 401
+            assert bad_key.headers["www-authenticate"] == 'APIKey header="X-API-Key"'
+
+    run(scenario())
+    with pytest.raises(ValueError, match="header name"):
+        APIKeyBackend(header='X-Key"')

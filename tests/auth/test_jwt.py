@@ -7,12 +7,20 @@ import hashlib
 import hmac
 import json
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import jwt
 import pytest
 
-from satchel.auth import Auth, CurrentUser, JWTBackend, SessionBackend, scopes_required
+from satchel.auth import (
+    Auth,
+    CurrentUser,
+    JWTBackend,
+    SessionBackend,
+    login_required,
+    scopes_required,
+)
 from satchel.db import Database
 from satchel.errors import ConfigurationError
 from satchel.testing import AsyncTestClient
@@ -235,3 +243,30 @@ def test_encode_needs_a_positive_lifetime() -> None:
 
     with pytest.raises(ValueError, match="positive"):
         backend().encode(Someone(), timedelta(0))
+
+
+def test_absent_scopes_are_unscoped_and_empty_ones_allow_nothing(database: Database) -> None:
+    # The same rule as opaque tokens: None is unscoped, an empty list no scope at all.
+    issuer = backend()
+    target = jwt_app(database, issuer)
+
+    @target.app.get("/private", dependencies=[login_required])
+    async def private() -> str:
+        return "private"
+
+    async def scenario() -> None:
+        async with AsyncTestClient(target.app) as client:
+            user = await create_user(target)
+            unscoped = issuer.encode(user)
+            scopeless = issuer.encode(user, scopes=[])
+            assert "scope" not in issuer.decode(unscoped)
+            assert issuer.decode(scopeless)["scope"] == ""
+            listed = jwt.encode({**issuer.decode(unscoped), "scopes": []}, SECRET, "HS256")
+            for path in ("/private", "/write"):
+                assert (await client.get(path, headers=bearer(unscoped))).status_code == 200
+                for token in (scopeless, listed):
+                    assert (await client.get(path, headers=bearer(token))).status_code == 403
+
+    run(scenario())
+    with pytest.raises(ValueError, match="spaces"):
+        issuer.encode(SimpleNamespace(id=1), scopes=["two words"])

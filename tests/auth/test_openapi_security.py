@@ -66,8 +66,8 @@ def test_guarded_operations_list_the_schemes(database: Database) -> None:
     guarded = paths["/private"]["get"]
     schemes = document["components"]["securitySchemes"]
     assert guarded["security"] == [{name: []} for name in schemes]
-    assert "401" in guarded["responses"]
-    assert "403" not in guarded["responses"]
+    # A scoped token gets 403 even from login_required (no scopes_required lets it in).
+    assert {"401", "403"} <= set(guarded["responses"])
     write_op = paths["/articles"]["post"]
     assert write_op["security"][1] == {"bearerAuth": ["write"]}
     assert {"401", "403"} <= set(write_op["responses"])
@@ -87,3 +87,17 @@ def test_a_route_security_option_wins(database: Database) -> None:
     validate(document)
     assert document["paths"]["/mixed"]["get"]["security"] == [{"bearerAuth": []}]
     assert set(document["components"]["securitySchemes"]) == {"cookieAuth", "bearerAuth"}
+
+
+def test_with_sessions_only_login_required_documents_no_403(database: Database) -> None:
+    target = make_app(database, Auth(backends=[SessionBackend()]))
+
+    @target.app.get("/private", dependencies=[login_required])
+    async def private() -> str:
+        return "you"
+
+    document = build_openapi(target.app)
+    validate(document)
+    responses = document["paths"]["/private"]["get"]["responses"]
+    assert "401" in responses
+    assert "403" not in responses  # no token backend: nothing can be refused for scopes

@@ -108,6 +108,26 @@ def test_similarity_names_the_attribute_plainly() -> None:
     )
 
 
+@dataclass
+class Operator:
+    """A user model naming its username and address attributes itself."""
+
+    login: str = "grace.hopper"
+    contact: str = "admiral@navy.example"
+    USERNAME_FIELD = "login"
+    EMAIL_FIELD = "contact"
+
+
+def test_similarity_reads_the_models_username_and_email_fields() -> None:
+    rule = UserAttributeSimilarity()
+    assert "similar to your login" in (rule.validate("grace.hopper1", Operator()) or "")
+    assert "similar to your contact" in (rule.validate("Admiral!", Operator()) or "")
+    assert rule.validate("entirely unrelated words", Operator()) is None
+    assert "login" in (
+        UserAttributeSimilarity(["login"]).validate("grace.hopper", Operator()) or ""
+    )
+
+
 def test_similarity_skips_missing_values_and_no_user() -> None:
     rule = UserAttributeSimilarity(["username", "nickname"])
     assert rule.validate("jane_doe", None) is None

@@ -1,4 +1,4 @@
-"""LoginThrottle: failures per account and per address, in memory and in a real Redis.
+"""LoginThrottle: failures per account and address, per account, per address; memory and Redis.
 
 The throttle is driven through a small app, so every count comes from a real request
 (its client address included). Time is a clock the test moves by hand.
@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from satchel import App, Request, Settings
-from satchel.auth.throttle import LoginThrottle, account_key
+from satchel.auth.throttle import LoginThrottle, account_key, caseless
 from satchel.ratelimit import MemoryStore, RateLimitStore
 from satchel.ratelimit.redis import RedisStore
 from satchel.testing import AsyncTestClient
@@ -75,7 +75,7 @@ def throttle_app(throttle: LoginThrottle, verifying: asyncio.Event | None = None
         if ok:
             await throttle.succeeded(request, user)
         else:
-            await throttle.failed(request, user)
+            await throttle.failed(request)
         return 0
 
     return app
@@ -278,13 +278,97 @@ def test_workers_with_their_own_redis_connections_share_counts(redis_prefix: str
 
 
 def test_limits_and_scope_are_shown() -> None:
-    throttle = LoginThrottle(per_account=(3, 60), per_address=(9, 60), scope="shop")
+    throttle = LoginThrottle(
+        per_account=(3, 60), per_address=(9, 60), per_account_total=(50, 60), scope="shop"
+    )
     assert repr(throttle) == (
-        "LoginThrottle(per_account=(3, 60), per_address=(9, 60), scope='shop')"
+        "LoginThrottle(per_account=(3, 60), per_address=(9, 60), "
+        "per_account_total=(50, 60), scope='shop')"
     )
 
 
 @pytest.mark.parametrize("limit", [(0, 60), (5, 0)])
-def test_bad_limits_are_refused(limit: tuple[int, float]) -> None:
+@pytest.mark.parametrize("name", ["per_account", "per_address", "per_account_total"])
+def test_bad_limits_are_refused(limit: tuple[int, float], name: str) -> None:
+    options: dict[str, Any] = {name: limit}
     with pytest.raises(ValueError, match="must be a positive"):
-        LoginThrottle(per_account=limit)
+        LoginThrottle(**options)
+
+
+def test_caseless_is_stable_under_folding() -> None:
+    # U+01F0 folds to "j" and a combining caron: normalised again, it is one character.
+    assert caseless("\u01f0") == caseless(caseless("\u01f0")) == "\u01f0"
+    assert caseless("\uff21\u00df") == "ass"
+
+
+# -- one account guessed at from many addresses --------------------------------------
+
+
+def address(number: int) -> tuple[str, int]:
+    return (f"192.0.2.{number}", 40000)
+
+
+def test_a_guesser_at_one_address_does_not_lock_the_owner_out(make_store: StoreFactory) -> None:
+    async def body(attempt: Attempt, clock: Clock) -> None:
+        for _ in range(5):
+            assert await attempt("alice", client=ALICE) == 0
+        assert await attempt("alice", client=ALICE) > 0  # the guesser is locked...
+        assert await attempt("alice", client=BOB, ok=True) == 0  # ...the owner is not
+        assert await attempt("alice", client=ALICE) > 0  # and the owner's success frees no one
+        # The owner's own mistakes count on their own pair.
+        assert [await attempt("alice", client=BOB) for _ in range(5)] == [0] * 5
+        assert await attempt("alice", client=BOB) > 0
+
+    scenario(make_store, body)
+
+
+def test_guessing_from_many_addresses_stops_at_the_account_ceiling(
+    make_store: StoreFactory,
+) -> None:
+    async def body(attempt: Attempt, clock: Clock) -> None:
+        # Four addresses, three guesses each: the ceiling of ten refuses the last two.
+        waits = [await attempt("alice", client=address(n)) for n in range(4) for _ in range(3)]
+        assert waits[:10] == [0] * 10
+        assert all(wait > 0 for wait in waits[10:])
+        # Now everyone is refused, a fresh address and the owner's included...
+        assert await attempt("alice", client=address(99), ok=True) > 0
+        assert await attempt("bob", client=address(99)) == 0  # (other accounts are not)
+        # ...until the window has passed; refusals did not count towards the address.
+        clock.now += 2 * 600
+        assert await attempt("alice", client=address(99), ok=True) == 0
+        assert await attempt("alice", client=address(0)) == 0  # the success cleared the ceiling
+
+    scenario(make_store, body, per_account=(3, 600), per_account_total=(10, 600))
+
+
+def test_concurrent_guesses_from_many_addresses_cannot_pass_the_ceiling(
+    make_store: StoreFactory,
+) -> None:
+    # 40 guesses at once from 40 addresses, all started before any has failed.
+    async def main() -> None:
+        async with make_store() as store:
+            verifying = asyncio.Event()
+            throttle = LoginThrottle(store, per_account_total=(10, 900), clock=Clock(START))
+            app = throttle_app(throttle, verifying)
+            clients = [AsyncTestClient(app, client=address(n)) for n in range(40)]
+            answered: list[int] = []
+            refused_all = asyncio.Event()  # the 30 over the ceiling answer at once
+
+            async def guess(client: AsyncTestClient) -> int:
+                result: int = (await client.get("/attempt", params={"user": "alice"})).json()
+                answered.append(result)
+                if len(answered) == 30:
+                    refused_all.set()
+                return result
+
+            try:
+                guesses = [asyncio.ensure_future(guess(client)) for client in clients]
+                await refused_all.wait()
+                verifying.set()
+                waits = await asyncio.gather(*guesses)
+            finally:
+                for client in clients:
+                    await client.aclose()
+        assert waits.count(0) == 10
+
+    asyncio.run(main())

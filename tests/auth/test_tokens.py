@@ -16,7 +16,11 @@ from satchel.auth import (
     CurrentUser,
     SessionBackend,
     login,
+    login_required,
+    permission_required,
     scopes_required,
+    staff_required,
+    superuser_required,
 )
 from satchel.cors import CORSConfig
 from satchel.db import Database, Session
@@ -342,5 +346,87 @@ def test_cors_lets_no_other_site_send_the_api_key_header(database: Database) -> 
             other = {**preflight, "Origin": "https://evil.example"}
             answer = await client.options("/articles", headers=other)
             assert "access-control-allow-origin" not in answer.headers
+
+    run(scenario())
+
+
+def guarded_api(target: AuthApp) -> AuthApp:
+    """A route behind each guard, and two behind a scope guard with another one."""
+    routes: dict[str, list[Any]] = {
+        "/private": [login_required],
+        "/staff": [staff_required],
+        "/root": [superuser_required],
+        "/perm": [permission_required("blog.add_article")],
+        "/read": [scopes_required("read")],
+        "/read-then-login": [scopes_required("read"), login_required],
+        "/login-then-read": [login_required, scopes_required("read")],
+    }
+    for path, dependencies in routes.items():
+
+        async def guarded() -> str:
+            return "ok"
+
+        target.app.get(path, dependencies=dependencies, name=path.strip("/"))(guarded)
+    return target
+
+
+GUARDED = ("/private", "/staff", "/root", "/perm", "/read", "/read-then-login", "/login-then-read")
+
+
+def test_scoped_tokens_pass_only_the_guards_their_scopes_open(database: Database) -> None:
+    target = guarded_api(make_app(database, routes=True))
+
+    async def scenario() -> None:
+        async with AsyncTestClient(target.app) as client:
+            root = await create_user(target, is_staff=True, is_superuser=True)
+            reader, _ = await issue(target, root, scopes=["read"])
+            unscoped, _ = await issue(target, root)
+            answers = {
+                path: (await client.get(path, headers=bearer(reader))).status_code
+                for path in GUARDED
+            }
+            # Only where a scope guard accepted it first (router guards run first).
+            assert answers == {
+                "/private": 403,
+                "/staff": 403,
+                "/root": 403,
+                "/perm": 403,
+                "/read": 200,
+                "/read-then-login": 200,
+                "/login-then-read": 403,
+            }
+            refused = await client.get("/private", headers=bearer(reader))
+            assert refused.headers["www-authenticate"] == (
+                'Bearer realm="api", error="insufficient_scope"'
+            )
+            # The HTML password change page too: a token for reading changes no password.
+            page = await client.get("/auth/password/change", headers=bearer(reader))
+            assert page.status_code == 403
+            for path in GUARDED:
+                unscoped_answer = await client.get(path, headers=bearer(unscoped))
+                assert unscoped_answer.status_code == 200, path
+            changing = await client.get("/auth/password/change", headers=bearer(unscoped))
+            assert changing.status_code == 200
+
+    run(scenario())
+
+
+def test_no_scopes_is_unscoped_and_empty_scopes_allow_nothing(database: Database) -> None:
+    target = guarded_api(make_app(database))
+
+    async def scenario() -> None:
+        async with AsyncTestClient(target.app) as client:
+            user = await create_user(target)
+            unscoped, unscoped_row = await issue(target, user)
+            scopeless, scopeless_row = await issue(target, user, scopes=[])
+            assert unscoped_row.scopes is None
+            assert scopeless_row.scopes == []
+            async with target.database.session() as db:
+                model = target.auth.token_model
+                stored = await db.scalar(sa.select(model.id).where(model.scopes.is_(None)))
+                assert stored == unscoped_row.id  # SQL NULL, not JSON null
+            for path in ("/private", "/read"):
+                assert (await client.get(path, headers=bearer(unscoped))).status_code == 200
+                assert (await client.get(path, headers=bearer(scopeless))).status_code == 403
 
     run(scenario())

@@ -25,6 +25,7 @@ from satchel.mail import Mailer, MemoryBackend
 from satchel.ratelimit.redis import RedisStore
 from satchel.testing import AsyncTestClient
 from tests.auth.conftest import KEY, PASSWORD, AuthApp, create_user, make_app, run
+from tests.auth.models import Keyholder
 from tests.services import REDIS_URL, redis_keys_under_fresh_prefix
 
 COOKIE = "__Host-session"
@@ -144,6 +145,22 @@ def test_the_login_page_is_accessible_html_without_inline_code(database: Databas
         assert "<script" not in html
         assert "style" not in html
         assert "http" not in html.replace('<meta name="viewport"', "")  # no CDN, no links out
+
+    run(scenario())
+
+
+def test_the_username_field_is_as_long_as_the_models_column(database: Database) -> None:
+    site = Site(database)
+    keyholders = Site(database, user_model=Keyholder)  # its username column is String(80)
+
+    async def scenario() -> None:
+        async with site.browser() as client:
+            assert 'maxlength="150"' in (await client.get("/auth/login")).text
+            too_long = await log_in(client, "a" * 151)
+            assert too_long.status_code == 422
+            assert INVALID_LOGIN not in too_long.text  # refused by the form, not looked up
+        async with keyholders.browser() as client:
+            assert 'maxlength="80"' in (await client.get("/auth/login")).text
 
     run(scenario())
 
@@ -347,11 +364,13 @@ def test_failed_logins_are_throttled_per_account(database: Database) -> None:
             assert "Please wait 15 minutes and try again." in refused.text
             assert await whoami(client) == "anonymous"
         async with site.browser(client=("198.51.100.1", 1)) as other:
-            # The account is refused from anywhere...
-            assert (await log_in(other)).status_code == 429
+            # The guesser's lock is not the owner's: from another address ada logs in...
+            assert (await log_in(other)).status_code == 303
             # ...and other accounts are not affected.
             await site.user("grace")
             assert (await log_in(other, "grace")).status_code == 303
+        async with site.browser() as client:
+            assert (await log_in(client)).status_code == 429  # still locked for the guesser
 
     run(scenario())
 

@@ -46,6 +46,7 @@ if _typing.TYPE_CHECKING:
     )
     from satchel.auth.hashers import (
         MAX_PASSWORD_LENGTH,
+        UNUSABLE_PASSWORD_PREFIX,
         Argon2Hasher,
         BCryptHasher,
         PasswordCheck,
@@ -60,24 +61,32 @@ if _typing.TYPE_CHECKING:
     from satchel.auth.jwt import JWTBackend
     from satchel.auth.models import ANONYMOUS, AnonymousUser, AuthUser, Group, Permission, UserMixin
     from satchel.auth.password_validation import (
+        CommonPassword,
+        MaximumLength,
+        MinimumLength,
+        NumericPassword,
         PasswordValidationError,
+        PasswordValidator,
+        UserAttributeSimilarity,
         default_validators,
         password_help_texts,
         validate_password,
     )
     from satchel.auth.permissions import load_permissions, model_permissions, sync_permissions
+    from satchel.auth.reset import PasswordResetTokens
     from satchel.auth.sessionauth import (
         SessionBackend,
         login,
         logout,
         update_session_auth_hash,
     )
-    from satchel.auth.throttle import LoginThrottle
+    from satchel.auth.throttle import LoginThrottle, account_key
     from satchel.auth.token import Token
     from satchel.auth.tokens import (
         DEFAULT_TOKEN_LIFETIME,
         APIKeyBackend,
         BearerTokenBackend,
+        TokenKind,
         TokenMixin,
         Tokens,
     )
@@ -108,6 +117,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     ),
     "satchel.auth.hashers": (
         "MAX_PASSWORD_LENGTH",
+        "UNUSABLE_PASSWORD_PREFIX",
         "Argon2Hasher",
         "BCryptHasher",
         "PBKDF2Hasher",
@@ -129,19 +139,27 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "UserMixin",
     ),
     "satchel.auth.password_validation": (
+        "CommonPassword",
+        "MaximumLength",
+        "MinimumLength",
+        "NumericPassword",
         "PasswordValidationError",
+        "PasswordValidator",
+        "UserAttributeSimilarity",
         "default_validators",
         "password_help_texts",
         "validate_password",
     ),
     "satchel.auth.permissions": ("load_permissions", "model_permissions", "sync_permissions"),
     "satchel.auth.sessionauth": ("SessionBackend", "login", "logout", "update_session_auth_hash"),
-    "satchel.auth.throttle": ("LoginThrottle",),
+    "satchel.auth.reset": ("PasswordResetTokens",),
+    "satchel.auth.throttle": ("LoginThrottle", "account_key"),
     "satchel.auth.token": ("Token",),
     "satchel.auth.tokens": (
         "DEFAULT_TOKEN_LIFETIME",
         "APIKeyBackend",
         "BearerTokenBackend",
+        "TokenKind",
         "TokenMixin",
         "Tokens",
     ),
@@ -161,6 +179,7 @@ __all__ = [
     "ANONYMOUS",
     "DEFAULT_TOKEN_LIFETIME",
     "MAX_PASSWORD_LENGTH",
+    "UNUSABLE_PASSWORD_PREFIX",
     "APIKeyBackend",
     "AnonymousUser",
     "Argon2Hasher",
@@ -169,6 +188,7 @@ __all__ = [
     "BCryptHasher",
     "Backend",
     "BearerTokenBackend",
+    "CommonPassword",
     "Credentials",
     "CurrentCredentials",
     "CurrentUser",
@@ -178,21 +198,29 @@ __all__ = [
     "JWTBackend",
     "LoginRedirect",
     "LoginThrottle",
+    "MaximumLength",
+    "MinimumLength",
+    "NumericPassword",
     "ObjectPermission",
     "PBKDF2Hasher",
     "PasswordCheck",
     "PasswordHasher",
+    "PasswordResetTokens",
     "PasswordTooLong",
     "PasswordValidationError",
+    "PasswordValidator",
     "Passwords",
     "Permission",
     "ScryptHasher",
     "SessionBackend",
     "Token",
+    "TokenKind",
     "TokenMixin",
     "Tokens",
     "User",
+    "UserAttributeSimilarity",
     "UserMixin",
+    "account_key",
     "auth_of",
     "auth_router",
     "current_credentials",

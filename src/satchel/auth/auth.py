@@ -126,6 +126,24 @@ class Auth:
             self._token_model = Token
         return self._token_model
 
+    @property
+    def username_field(self) -> str:
+        """The user model's ``USERNAME_FIELD`` (``"username"`` when it names none)."""
+        return str(getattr(self.user_model, "USERNAME_FIELD", "username"))
+
+    @property
+    def email_field(self) -> str:
+        """The user model's ``EMAIL_FIELD`` (``"email"`` when it names none)."""
+        return str(getattr(self.user_model, "EMAIL_FIELD", "email"))
+
+    def get_username(self, user: Any) -> str:
+        """``user``'s username: the value of its ``username_field``."""
+        return str(getattr(user, self.username_field))
+
+    def get_email(self, user: Any) -> str:
+        """``user``'s e-mail address (``""`` when it has none, or no such field)."""
+        return str(getattr(user, self.email_field, None) or "")
+
     # -- the app ---------------------------------------------------------------------------
 
     def init_app(self, app: Any, *, routes: bool = True) -> None:
@@ -192,9 +210,7 @@ class Auth:
         unusable, or the user inactive: a password hash is verified every time.
         A hash from an older or weaker hasher is replaced (flushed in ``db``).
         """
-        model = self.user_model
-        field = getattr(model, getattr(model, "USERNAME_FIELD", "username"))
-        user = await db.scalar(sa.select(model).where(field == username))
+        user = await self.find_user(db, username)
         check = await self.passwords.verify(password, None if user is None else user.password)
         if user is None or not check.ok or not user.is_active:
             return None
@@ -202,6 +218,12 @@ class Auth:
             user.password = await self.passwords.hash(password)
             await db.flush()
         return user
+
+    async def find_user(self, db: DbSession, username: str) -> Any:
+        """The user whose ``username_field`` is ``username`` (active or not), or None."""
+        model = self.user_model
+        column = getattr(model, self.username_field)
+        return await db.scalar(sa.select(model).where(column == username))
 
     async def set_password(
         self, db: DbSession, user: Any, password: str, *, validate: bool = True
@@ -226,8 +248,7 @@ class Auth:
 
         The password is not validated here (``set_password`` does that).
         """
-        model = self.user_model
-        user = model(**{getattr(model, "USERNAME_FIELD", "username"): username}, **fields)
+        user = self.user_model(**{self.username_field: username}, **fields)
         user.password = (
             make_unusable_password() if password is None else await self.passwords.hash(password)
         )

@@ -45,7 +45,8 @@ class Credentials:
         user: The user (active, found in the database).
         method: How: ``"session"``, ``"bearer"``, ``"api_key"``, ``"jwt"``.
         scopes: What the credential allows; None: everything the user may do
-            (a session login, a token created without scopes).
+            (a session login, a token or JWT created without scopes); empty: nothing
+            a guarded route allows.
         token: The stored token that authenticated (opaque tokens), else None.
     """
 
@@ -127,10 +128,13 @@ class InvalidCredentials(Unauthorized):
 
 
 class InsufficientScope(Forbidden):
-    """403: the credential lacks a scope the route requires (RFC 6750 ``insufficient_scope``)."""
+    """403: the credential lacks a scope the route requires (RFC 6750 ``insufficient_scope``).
+
+    ``scopes`` empty: the route names none, so no scoped credential may use it.
+    """
 
     def __init__(self, scopes: tuple[str, ...], realm: str) -> None:
-        challenge = bearer_challenge(realm, "insufficient_scope", scope=" ".join(scopes))
+        challenge = bearer_challenge(realm, "insufficient_scope", scope=" ".join(scopes) or None)
         super().__init__(
             "The credential lacks a required scope", headers={"WWW-Authenticate": challenge}
         )

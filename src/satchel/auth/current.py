@@ -70,9 +70,11 @@ async def _authenticate(auth: Auth, connection: Connection, db: DbSession) -> Cr
         # A credential header no backend takes (malformed, or another scheme): refused
         # or anonymous, never the session cookie that came with it, since such
         # requests skip the CSRF checks.
-        challenges = [b.challenge for b in auth.backends if b.challenge]
-        if challenges:
-            raise InvalidCredentials(f'{challenges[0]}, error="invalid_token"')
+        challenge = next(
+            (c for b in auth.backends if (c := b.challenge) and c.startswith("Bearer ")), None
+        )
+        if challenge is not None:
+            raise InvalidCredentials(f'{challenge}, error="invalid_token"')
         return None
     for backend in auth.backends:
         if backend.ambient and backend.present(connection):

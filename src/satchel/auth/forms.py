@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Final, TypeVar
 
+from satchel.auth.hashers import MAX_PASSWORD_LENGTH
+from satchel.auth.models import USERNAME_MAX_LENGTH
 from satchel.forms import BooleanField, EmailField, Form, PasswordField, StringField
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "PasswordResetForm",
     "SetPasswordForm",
     "with_password_help",
+    "with_username_length",
 ]
 
 F = TypeVar("F", bound=Form)
@@ -34,10 +37,18 @@ INVALID_LOGIN: Final = "Please enter a correct username and password."
 PASSWORD_MISMATCH: Final = "The two password fields didn't match."  # noqa: S105  (a message)
 WRONG_OLD_PASSWORD: Final = "Your old password was entered incorrectly. Please enter it again."  # noqa: S105  (a message)
 
-# The longest password a hasher accepts (satchel.auth.hashers.MAX_PASSWORD_LENGTH):
-# longer input is refused by the field, before any hashing.
-_MAX_PASSWORD = 4096
+# The longest password a hasher accepts: longer input is refused by the field,
+# before any hashing.
+_MAX_PASSWORD = MAX_PASSWORD_LENGTH
 _NO_AUTOCORRECT = {"autocapitalize": "none", "autocorrect": "off", "spellcheck": "false"}
+
+
+def _username(max_length: int) -> StringField:
+    return StringField(
+        "Username",
+        max_length=max_length,
+        attrs={"autocomplete": "username", "autofocus": True, **_NO_AUTOCORRECT},
+    )
 
 
 def _new_password(label: str, help_text: str = "") -> PasswordField:
@@ -47,13 +58,13 @@ def _new_password(label: str, help_text: str = "") -> PasswordField:
 
 
 class LoginForm(Form):
-    """Username, password and "remember me"."""
+    """Username, password and "remember me".
 
-    username = StringField(
-        "Username",
-        max_length=254,
-        attrs={"autocomplete": "username", "autofocus": True, **_NO_AUTOCORRECT},
-    )
+    The username may be as long as ``UserMixin``'s column; :func:`with_username_length`
+    fits the form to another model's.
+    """
+
+    username = _username(USERNAME_MAX_LENGTH)
     password = PasswordField(
         "Password", max_length=_MAX_PASSWORD, attrs={"autocomplete": "current-password"}
     )
@@ -103,4 +114,12 @@ def with_password_help(form: type[F], help_texts: Iterable[str]) -> type[F]:
     if not help_text:
         return form
     fields = {"new_password1": _new_password("New password", help_text)}
+    return type(form.__name__, (form,), {**fields, "__module__": form.__module__})
+
+
+def with_username_length(form: type[F], max_length: int) -> type[F]:
+    """``form`` (which has ``username``), taking usernames of up to ``max_length`` characters."""
+    if max_length == USERNAME_MAX_LENGTH:
+        return form
+    fields = {"username": _username(max_length)}
     return type(form.__name__, (form,), {**fields, "__module__": form.__module__})

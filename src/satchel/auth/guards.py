@@ -9,6 +9,11 @@ user it let through; WebSocket handlers take it as a parameter. A guard answers:
   sent to ``auth.login_url?next=<path>`` with 303 instead, whatever the method
   (the form data of an unsafe one is not replayed);
 - logged in, not allowed: 403 (``insufficient_scope`` for a token lacking a scope);
+- a scoped credential (a token or JWT created with scopes) may do only what its
+  scopes allow: the other guards refuse it (403 ``insufficient_scope``) unless a
+  ``scopes_required`` guard of the same route accepted it first (router guards
+  run before the route's, ``dependencies`` in order); unscoped tokens and
+  session logins act with all the user's rights;
 - a WebSocket handshake it refuses gets 401 or 403 (never a redirect).
 
 Guarded routes list the app's security schemes in the OpenAPI document.
@@ -30,6 +35,7 @@ from urllib.parse import quote, urlencode
 from satchel.auth.auth import Auth, auth_of
 from satchel.auth.backends import Connection, Credentials, InsufficientScope
 from satchel.auth.current import current_credentials
+from satchel.auth.sessionauth import SessionBackend
 from satchel.db.database import Session
 from satchel.errorpages import wants_html
 from satchel.errors import ConfigurationError, Forbidden, HTTPError, NotFound, Unauthorized
@@ -77,7 +83,7 @@ def login_url_for(auth: Auth, request: Request) -> str:
     return f"{auth.login_url}{separator}{urlencode({'next': target})}"
 
 
-def _is_navigation(connection: Connection, auth: Auth) -> bool:
+def _is_navigation(connection: Connection) -> bool:
     if not isinstance(connection, Request) or not wants_html(connection):
         return False
     headers = connection.headers
@@ -91,11 +97,16 @@ def _is_navigation(connection: Connection, auth: Auth) -> bool:
 def not_authenticated(connection: Connection) -> HTTPError:
     """The refusal for a connection nobody is logged in to (401, or 303 for browsers)."""
     auth = auth_of(connection.app)
-    if isinstance(connection, Request) and _is_navigation(connection, auth):
+    if isinstance(connection, Request) and _is_navigation(connection):
         return LoginRedirect(login_url_for(auth, connection))
-    challenges = [backend.challenge for backend in auth.backends if backend.challenge]
+    # Bearer and JWT backends share one challenge: name it once.
+    challenges = dict.fromkeys(backend.challenge for backend in auth.backends if backend.challenge)
     headers = {"WWW-Authenticate": ", ".join(challenges)} if challenges else None
     return Unauthorized(_UNAUTHENTICATED, headers=headers)
+
+
+# Set on a connection once a ``scopes_required`` guard accepted its scoped credential.
+_SCOPES_CHECKED = "satchel.auth.scopes_checked"
 
 
 async def _authenticated(connection: Connection, db: Any) -> Credentials:
@@ -103,6 +114,18 @@ async def _authenticated(connection: Connection, db: Any) -> Credentials:
     if credentials is None:
         raise not_authenticated(connection)
     return credentials
+
+
+async def _guarded_user(connection: Connection, db: Any) -> Any:
+    """The user of an unscoped credential, or of a scoped one a scope guard accepted.
+
+    A credential limited to scopes must not reach routes that name none (the
+    password change page, an admin router): it may do only what its scopes allow.
+    """
+    credentials = await _authenticated(connection, db)
+    if credentials.scopes is not None and not connection.state.get(_SCOPES_CHECKED, False):
+        raise InsufficientScope((), _realm(auth_of(connection.app)))
+    return credentials.user
 
 
 def _realm(auth: Auth) -> str:
@@ -121,7 +144,9 @@ def _describe(*, forbids: bool, scopes: tuple[str, ...] = ()) -> Callable[[Any],
             return SecurityDoc({})
         schemes = {backend.name: backend.openapi_scheme(app) for backend in auth.backends}
         responses = {401: _UNAUTHENTICATED}
-        if forbids or scopes:
+        # Even login_required refuses a scoped token (403) where no scopes_required let it in.
+        tokens = any(not isinstance(backend, SessionBackend) for backend in auth.backends)
+        if forbids or scopes or tokens:
             responses[403] = _FORBIDDEN
         return SecurityDoc(schemes, scopes, responses)
 
@@ -130,12 +155,12 @@ def _describe(*, forbids: bool, scopes: tuple[str, ...] = ()) -> Callable[[Any],
 
 async def _login_required(connection: Request | WebSocket, db: Session) -> Any:
     """The logged-in user; refuses anonymous connections."""
-    return (await _authenticated(connection, db)).user
+    return await _guarded_user(connection, db)
 
 
 async def _staff_required(connection: Request | WebSocket, db: Session) -> Any:
     """The logged-in user if staff (``is_staff``); 403 otherwise."""
-    user = (await _authenticated(connection, db)).user
+    user = await _guarded_user(connection, db)
     if not user.is_staff:
         raise Forbidden(_FORBIDDEN)
     return user
@@ -143,7 +168,7 @@ async def _staff_required(connection: Request | WebSocket, db: Session) -> Any:
 
 async def _superuser_required(connection: Request | WebSocket, db: Session) -> Any:
     """The logged-in user if a superuser; 403 otherwise."""
-    user = (await _authenticated(connection, db)).user
+    user = await _guarded_user(connection, db)
     if not user.is_superuser:
         raise Forbidden(_FORBIDDEN)
     return user
@@ -165,15 +190,16 @@ def permission_required(*perms: str, obj: Callable[..., Any] | None = None) -> A
         obj: A provider (resolved like any dependency: path parameters, ``db``)
             returning the object the permissions are about; then
             ``Auth(object_permission=...)`` may grant them on that object (see
-            ``Auth.has_perm``). A provider returning None answers 404.
+            ``Auth.has_perm``). A provider returning None answers 404. It runs
+            only once the connection is authenticated: anonymous clients get
+            401 (or the login redirect) whether the object exists or not.
 
     The guard's value is the user.
     """
     if not perms:
         raise ValueError("permission_required needs at least one permission")
 
-    async def check(connection: Connection, db: Any, target: Any) -> Any:
-        user = (await _authenticated(connection, db)).user
+    async def check(connection: Connection, db: Any, user: Any, target: Any) -> Any:
         auth = auth_of(connection.app)
         for perm in perms:
             if not await auth.has_perm(db, user, perm, target):
@@ -183,19 +209,26 @@ def permission_required(*perms: str, obj: Callable[..., Any] | None = None) -> A
     describe = _describe(forbids=True)
     if obj is None:
 
-        async def permission_guard(connection: Request | WebSocket, db: Session) -> Any:
-            return await check(connection, db, None)
+        async def permission_guard(
+            connection: Request | WebSocket, db: Session, user: Any = Depends(_login_required)
+        ) -> Any:
+            return await check(connection, db, user, None)
 
         return Depends(document_security(permission_guard, describe))
 
     provider = obj
 
+    # Dependencies run in the order of the parameters: the user (401) comes before
+    # the provider, so its 404 never tells anonymous clients what exists.
     async def object_permission_guard(
-        connection: Request | WebSocket, db: Session, target: Any = Depends(provider)
+        connection: Request | WebSocket,
+        db: Session,
+        user: Any = Depends(_login_required),
+        target: Any = Depends(provider),
     ) -> Any:
         if target is None:
             raise NotFound()
-        return await check(connection, db, target)
+        return await check(connection, db, user, target)
 
     return Depends(document_security(object_permission_guard, describe))
 
@@ -206,7 +239,9 @@ def scopes_required(*scopes: str) -> Any:
     Tokens and JWTs carry scopes; a session login and a token created without
     scopes carry all of them (they act with the user's full rights). A credential
     lacking one gets 403 with ``WWW-Authenticate: Bearer error="insufficient_scope"``.
-    The guard's value is the user.
+    One carrying them may then pass the route's other guards (``login_required``,
+    ``staff_required``, ...), which refuse scoped credentials otherwise: list this
+    guard before them. The guard's value is the user.
     """
     if not scopes:
         raise ValueError("scopes_required needs at least one scope")
@@ -215,6 +250,7 @@ def scopes_required(*scopes: str) -> Any:
         credentials = await _authenticated(connection, db)
         if not all(credentials.allows(scope) for scope in scopes):
             raise InsufficientScope(scopes, _realm(auth_of(connection.app)))
+        connection.state[_SCOPES_CHECKED] = True
         return credentials.user
 
     return Depends(document_security(scope_guard, _describe(forbids=True, scopes=scopes)))

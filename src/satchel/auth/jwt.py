@@ -116,16 +116,19 @@ class JWTBackend:
         self,
         user: Any,
         expires_in: timedelta = timedelta(minutes=15),
-        scopes: Iterable[str] = (),
+        scopes: Iterable[str] | None = None,
         *,
         claims: Mapping[str, Any] | None = None,
     ) -> str:
-        """A signed token for ``user``, expiring in ``expires_in``, with ``scopes`` if any.
+        """A signed token for ``user``, expiring in ``expires_in``, limited to ``scopes``.
 
-        ``claims`` adds more (they cannot replace ``sub``, ``exp`` or ``iat``).
+        ``scopes`` None: no ``scope`` claim, the token is unscoped (all the user's
+        rights); an iterable, even empty: ``scope`` lists them, and the token may
+        do only that. ``claims`` adds more (they cannot replace ``sub``, ``exp``
+        or ``iat``).
 
         Raises:
-            ValueError: ``expires_in`` is not positive.
+            ValueError: ``expires_in`` is not positive, or a scope is empty or has a space.
         """
         if expires_in <= timedelta(0):
             raise ValueError("expires_in must be positive")
@@ -136,9 +139,11 @@ class JWTBackend:
             payload["iss"] = self.issuer
         if self.audience is not None:
             payload["aud"] = self.audience
-        scope = " ".join(scopes)
-        if scope:
-            payload["scope"] = scope
+        if scopes is not None:
+            scope_list = list(scopes)
+            if any(not s or " " in s for s in scope_list):
+                raise ValueError("Scopes are non-empty and contain no spaces")
+            payload["scope"] = " ".join(scope_list)
         return jwt.encode(payload, self._key, algorithm=self.algorithms[0])
 
     def decode(self, token: str) -> dict[str, Any]:
@@ -199,6 +204,9 @@ class JWTBackend:
 
 def _scopes(claims: Mapping[str, Any]) -> frozenset[str] | None:
     """The token's scopes: ``scope`` (text) or ``scopes`` (a list); None: unscoped.
+
+    An absent (or null) claim is unscoped; an empty one (``""``, ``[]``) carries
+    no scope at all, as an opaque token created with ``scopes=[]`` does.
 
     Raises:
         ValueError: the claim is there but neither (a scope claim that cannot be

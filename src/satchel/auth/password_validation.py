@@ -154,6 +154,10 @@ class UserAttributeSimilarity:
     ``difflib.SequenceMatcher.quick_ratio``, which is linear in the input; pairs whose
     lengths alone rule out ``max_similarity`` are skipped.
 
+    The user's ``USERNAME_FIELD`` and ``EMAIL_FIELD`` (the names a user model gives
+    its username and address attributes) are compared too, so a model whose username
+    is ``login`` is covered without listing it.
+
     Args:
         attributes: Attribute names read from the user (missing or empty ones skipped).
         max_similarity: Refuse at this ratio or above (0.1 to 1.0).
@@ -177,7 +181,7 @@ class UserAttributeSimilarity:
         if user is None:
             return None
         lowered = password.lower()
-        for attribute in self.attributes:
+        for attribute in self._attributes_of(user):
             value = getattr(user, attribute, None)
             if not isinstance(value, str) or not value:
                 continue
@@ -190,6 +194,11 @@ class UserAttributeSimilarity:
                     "choose one that does not contain it or resemble it."
                 )
         return None
+
+    def _attributes_of(self, user: object) -> tuple[str, ...]:
+        named = (getattr(user, field, None) for field in ("USERNAME_FIELD", "EMAIL_FIELD"))
+        extra = (n for n in named if isinstance(n, str) and n and n not in self.attributes)
+        return (*self.attributes, *dict.fromkeys(extra))
 
     def _similar(self, password: str, value: str) -> bool:
         # The ratio is 2 * matches / (len(a) + len(b)) and matches <= the shorter

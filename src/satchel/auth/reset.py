@@ -2,7 +2,9 @@
 
 A token is signed (:mod:`satchel.signing`, with a purpose of its own, so no other
 signature of the app fits) and holds the user's id and a fingerprint of the
-account's state: its password hash, last login and e-mail address. The token dies
+account's state: an HMAC, under the app's secret key, of its password hash, last
+login and e-mail address (so nothing about them can be learnt or tried offline
+from a token). The token dies
 when any of them changes: once used (the password changed), after any other
 password change, after the user logs in, and after ``max_age`` seconds.
 
@@ -15,11 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import hmac
 import logging
 import time
-import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 import sqlalchemy as sa
 
+from satchel.auth.throttle import caseless
 from satchel.db import DbSession
 from satchel.hosts import AllowedHosts
 from satchel.mail import EmailMessage, mailer_of
@@ -53,24 +54,32 @@ RESET_EMAIL_BODY = "auth/password_reset_email.txt"
 logger = logging.getLogger("satchel.auth")
 
 _SALT = "satchel.auth.password-reset"
+_FINGERPRINT_PURPOSE = b"satchel.auth.password-reset.fingerprint"
 _Claim = tuple[int | str, str]
 _decoder = msgspec.json.Decoder(_Claim)
+# User models without an e-mail field that a reset was asked for (logged once each).
+_no_email_field: set[type[Any]] = set()
 # Sending tasks, kept referenced until done (the event loop holds only weak references).
 _sending: set[asyncio.Task[None]] = set()
 
 
-def fingerprint(user: Any) -> str:
-    """A digest of what a reset token is bound to: id, password hash, last login, e-mail.
+def fingerprint(user: Any, key: str | bytes) -> str:
+    """A keyed digest of what a reset token is bound to: id, password hash, last login, e-mail.
 
     Changing any of them (setting a password, logging in, changing the address)
-    changes the digest, and every token issued before stops verifying.
+    changes the digest, and every token issued before stops verifying. It is an
+    HMAC under a key derived from ``key`` (one of the app's secret keys): the token
+    carries it readably, and without the key it confirms no guess of the password
+    hash or the address.
     """
     last_login: datetime | None = getattr(user, "last_login", None)
     # Whole seconds, without time zone: the same whether read back from SQLite or PostgreSQL.
     login = "" if last_login is None else last_login.replace(microsecond=0, tzinfo=None).isoformat()
-    email = getattr(user, _email_field(user), None) or ""
+    field = _email_field(type(user))
+    email = (getattr(user, field, None) if field else None) or ""
     state = "\x00".join((str(user.id), user.password or "", login, email))
-    digest = hashlib.sha256(state.encode("utf-8", "surrogatepass")).digest()[:18]
+    derived = hmac.digest(_bytes(key), _FINGERPRINT_PURPOSE, "sha256")
+    digest = hmac.digest(derived, state.encode("utf-8", "surrogatepass"), "sha256")[:18]
     return base64.urlsafe_b64encode(digest).decode("ascii")
 
 
@@ -91,11 +100,13 @@ class PasswordResetTokens:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.max_age = max_age
+        self._keys = tuple(keys)
         self._signer = Signer(keys, salt=_SALT, clock=clock, max_length=512)
 
     def make_token(self, user: Any) -> str:
         """A token for ``user`` (URL-safe: base64url and dots)."""
-        return self._signer.sign(msgspec.json.encode((user.id, fingerprint(user))))
+        claim = (_claim_id(user.id), fingerprint(user, self._keys[0]))
+        return self._signer.sign(msgspec.json.encode(claim))
 
     def user_id(self, token: str) -> int | str | None:
         """The id of the user ``token`` was made for; None when it is bad or expired."""
@@ -105,9 +116,11 @@ class PasswordResetTokens:
     def check_token(self, user: Any, token: str) -> bool:
         """Whether ``token`` is valid, unexpired, and for ``user`` as it is now."""
         claim = self._claim(token)
-        if claim is None or claim[0] != user.id:
+        # Canonical text on both sides: a UUID key comes back from JSON as a str.
+        if claim is None or str(claim[0]) != str(_claim_id(user.id)):
             return False
-        return hmac.compare_digest(claim[1], fingerprint(user))
+        # Every key: a token outlives a key rotation while the old key is kept.
+        return any(hmac.compare_digest(claim[1], fingerprint(user, key)) for key in self._keys)
 
     def _claim(self, token: str) -> _Claim | None:
         try:
@@ -117,8 +130,13 @@ class PasswordResetTokens:
         return claim
 
 
-def _folded(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold()
+def _claim_id(user_id: Any) -> int | str:
+    # JSON keeps ints and strings as they are; other keys (UUIDs) go as text.
+    return user_id if isinstance(user_id, int | str) else str(user_id)
+
+
+def _bytes(key: str | bytes) -> bytes:
+    return key if isinstance(key, bytes) else key.encode()
 
 
 async def users_for_reset(db: DbSession, user_model: Any, email: str) -> list[Any]:
@@ -126,19 +144,34 @@ async def users_for_reset(db: DbSession, user_model: Any, email: str) -> list[An
 
     The address is compared without regard to case (Unicode case folding). Users
     without a usable password are left out, as Django does: such an account signs
-    in some other way, or was closed to passwords on purpose.
+    in some other way, or was closed to passwords on purpose. A user model without
+    an e-mail field (``EMAIL_FIELD``, else ``email``) has no one to send to: the
+    answer is empty, and a warning is logged once.
     """
     field = _email_field(user_model)
+    if field is None:
+        if user_model not in _no_email_field:
+            _no_email_field.add(user_model)
+            logger.warning(
+                "No password reset e-mail sent: the user model %s has no e-mail field "
+                "(set EMAIL_FIELD to the name of its address column)",
+                user_model.__qualname__,
+            )
+        return []
     column = getattr(user_model, field)
-    # lower() narrows the search on every database; the exact rule is applied below.
-    query = sa.select(user_model).where(sa.func.lower(column) == email.lower())
-    wanted = _folded(email)
+    # The database's lower() narrows the search, the same function on both sides: it
+    # folds only ASCII on SQLite, so an address given in its stored case, or all in
+    # lower or upper case, is found there too. The exact rule is applied below.
+    spellings = sorted({email, email.lower(), email.upper()})
+    lowered = [sa.func.lower(sa.literal(spelling)) for spelling in spellings]
+    query = sa.select(user_model).where(sa.func.lower(column).in_(lowered))
+    wanted = caseless(email)
     return [
         user
         for user in await db.scalars(query)
         if user.is_active
         and _usable(user.password)
-        and _folded(getattr(user, field) or "") == wanted
+        and caseless(getattr(user, field) or "") == wanted
     ]
 
 
@@ -180,7 +213,7 @@ async def send_reset_mail(
     env = templates_of(app).env
     mailer = mailer_of(app)
     # Read now: the task runs after the request, and its database session, ended.
-    details = [(user, user.get_username(), getattr(user, _email_field(user))) for user in users]
+    details = [(user, user.get_username(), _address(user)) for user in users]
 
     async def deliver() -> None:
         try:
@@ -197,8 +230,15 @@ async def send_reset_mail(
     task.add_done_callback(_sending.discard)
 
 
-def _email_field(user: Any) -> str:
-    return str(getattr(user, "EMAIL_FIELD", "email"))
+def _email_field(user_model: type[Any]) -> str | None:
+    """The name of the model's e-mail attribute (``EMAIL_FIELD``, else ``email``), if it has one."""
+    name = str(getattr(user_model, "EMAIL_FIELD", "email"))
+    return name if hasattr(user_model, name) else None
+
+
+def _address(user: Any) -> str:
+    field = _email_field(type(user))
+    return "" if field is None else str(getattr(user, field) or "")
 
 
 async def _reset_message(

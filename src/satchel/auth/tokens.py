@@ -51,6 +51,8 @@ _SECRET_BYTES = 32
 _MAX_TOKEN_LENGTH = 200
 _KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,160}")
+# An HTTP token (RFC 9110 5.6.2): what a header name is, and safe inside a quoted challenge.
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 # Verified when no row has the key id, so unknown ids cost what wrong secrets do.
 _DUMMY_DIGEST = hashlib.sha256(b"satchel.auth.tokens: no such token").hexdigest()
 
@@ -70,7 +72,8 @@ class TokenMixin:
         key_id: The public part of the token, used to find it.
         digest: SHA-256 (hex) of the secret part; the secret itself is never stored.
         name: What the owner calls it ("CI deploy").
-        scopes: What it allows (empty: everything its user may do).
+        scopes: What it allows; None (NULL): everything its user may do; a list
+            (even empty): those scopes only.
         kind: ``"bearer"`` (``Authorization``) or ``"api_key"`` (``X-API-Key``).
         expires_at: When it stops working (None: never).
         last_used_at: When it last authenticated (updated at most once a minute).
@@ -83,7 +86,8 @@ class TokenMixin:
     key_id: Mapped[str] = mapped_column(sa.String(32), unique=True)
     digest: Mapped[str] = mapped_column(sa.String(64))
     name: Mapped[str] = mapped_column(sa.String(150), default="")
-    scopes: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    # NULL, not JSON null, for "unscoped": none_as_null.
+    scopes: Mapped[list[str] | None] = mapped_column(sa.JSON(none_as_null=True), default=None)
     kind: Mapped[str] = mapped_column(sa.String(16), default="bearer")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=utc_now())
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -133,7 +137,7 @@ class Tokens:
         user: Any,
         *,
         name: str = "",
-        scopes: Iterable[str] = (),
+        scopes: Iterable[str] | None = None,
         expires_in: timedelta | _Default | None = _DEFAULT,
         kind: TokenKind = "bearer",
     ) -> tuple[str, Any]:
@@ -143,7 +147,9 @@ class Tokens:
             db: The session to add it to (flushed, not committed).
             user: Its owner.
             name: A label for the owner's token list.
-            scopes: What it allows; empty: everything the user may do.
+            scopes: What it allows; None: everything the user may do (unscoped);
+                an iterable, even an empty one: those scopes only, so the token
+                passes only guards that ``scopes_required`` opened to them.
             expires_in: Its lifetime: ``DEFAULT_TOKEN_LIFETIME`` (30 days) unless
                 given; ``None`` for a token that never expires.
             kind: ``"bearer"`` or ``"api_key"``.
@@ -153,8 +159,8 @@ class Tokens:
         lifetime = DEFAULT_TOKEN_LIFETIME if isinstance(expires_in, _Default) else expires_in
         if lifetime is not None and lifetime <= timedelta(0):
             raise ValueError("expires_in must be positive (None: the token never expires)")
-        scope_list = list(dict.fromkeys(scopes))
-        if any(not s or " " in s for s in scope_list):
+        scope_list = None if scopes is None else list(dict.fromkeys(scopes))
+        if scope_list is not None and any(not s or " " in s for s in scope_list):
             raise ValueError("Scopes are non-empty and contain no spaces")
         key_id = secrets.token_urlsafe(_KEY_ID_BYTES)
         secret = secrets.token_urlsafe(_SECRET_BYTES)
@@ -226,7 +232,8 @@ async def _token_credentials(
     user = None if token is None else await auth.get_user(db, token.user_id)
     if user is None or not user.is_active:
         raise InvalidCredentials(challenge)
-    return Credentials(user, method, frozenset(token.scopes) if token.scopes else None, token)
+    scopes = None if token.scopes is None else frozenset(token.scopes)
+    return Credentials(user, method, scopes, token)
 
 
 def bearer_value(connection: Connection) -> str | None:
@@ -287,16 +294,21 @@ class APIKeyBackend:
     Requests carrying the header skip CSRF checks, as ``Authorization`` ones do:
     a browser sends it only when a page's script set it.
 
+    A 401 names the header in ``WWW-Authenticate: APIKey header="X-API-Key"``
+    (RFC 7235 lets a challenge use any scheme name).
+
     Args:
         header: The header to read.
     """
 
     name: str = "apiKeyAuth"
-    challenge: str | None = None
     ambient: bool = False
 
     def __init__(self, *, header: str = "X-API-Key") -> None:
+        if not _HEADER_NAME.fullmatch(header):
+            raise ValueError(f"{header!r} is not a header name")
         self.header = header
+        self.challenge: str | None = f'APIKey header="{header}"'
 
     def present(self, connection: Connection) -> bool:
         """Whether the header is there."""
@@ -309,7 +321,7 @@ class APIKeyBackend:
             InvalidCredentials: unknown, wrong, expired or revoked key, or inactive owner.
         """
         raw = (connection.headers.get_single(self.header) or "").strip()
-        return await _token_credentials(auth, db, raw, "api_key", "api_key", None)
+        return await _token_credentials(auth, db, raw, "api_key", "api_key", self.challenge)
 
     def openapi_scheme(self, app: Any) -> Mapping[str, Any]:
         """An API key in the header."""

@@ -26,6 +26,8 @@ import math
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
 
+import sqlalchemy as sa
+
 from satchel.auth.current import CurrentUser
 from satchel.auth.forms import (
     INVALID_LOGIN,
@@ -35,8 +37,10 @@ from satchel.auth.forms import (
     PasswordResetForm,
     SetPasswordForm,
     with_password_help,
+    with_username_length,
 )
 from satchel.auth.guards import login_required
+from satchel.auth.models import USERNAME_MAX_LENGTH
 from satchel.auth.password_validation import PasswordValidationError, password_help_texts
 from satchel.auth.reset import PasswordResetTokens, send_reset_mail, users_for_reset
 from satchel.auth.sessionauth import login, logout, update_session_auth_hash
@@ -90,13 +94,21 @@ def auth_router(auth: Auth) -> Router:
     return router
 
 
+def _username_length(user_model: type[Any]) -> int:
+    """The length of the user model's username column (``UserMixin``'s when it has none)."""
+    column = getattr(user_model, getattr(user_model, "USERNAME_FIELD", "username"), None)
+    length = getattr(getattr(column, "type", None), "length", None)
+    return length if isinstance(length, int) else USERNAME_MAX_LENGTH
+
+
 def _login_pages(router: Router, auth: Auth) -> None:
     throttle: LoginThrottle | None = auth.throttle
+    login_form = with_username_length(LoginForm, _username_length(auth.user_model))
 
     @router.route("/login", _FORM_METHODS, name="login", **_PAGE)
     async def login_page(request: Request, db: Session, user: CurrentUser) -> Response:
         """Log in; an already logged-in user sees the form too (to switch accounts)."""
-        form = await LoginForm.from_request(request)
+        form = await login_form.from_request(request)
         source = request.query_params if request.method == "GET" else await request.form()
         target = _next_target(source.get("next"))
         context = {"form": form, "next": target, "user": user}
@@ -111,7 +123,7 @@ def _login_pages(router: Router, auth: Auth) -> None:
         found = await auth.authenticate(db, username, password)
         if found is None:
             if throttle is not None:
-                await throttle.failed(request, username)
+                await throttle.failed(request)
             form.add_error(None, INVALID_LOGIN)
             return await render("auth/login.html", context, status=422, request=request)
         if throttle is not None:
@@ -148,7 +160,7 @@ def _password_change_pages(router: Router, auth: Auth) -> None:
             return await _throttled("auth/password_change.html", context, wait, request)
         if not (await auth.passwords.verify(form.data["old_password"], user.password)).ok:
             if throttle is not None:
-                await throttle.failed(request, username)
+                await throttle.failed(request)
             form.add_error("old_password", WRONG_OLD_PASSWORD)
             return await render("auth/password_change.html", context, status=422)
         if throttle is not None:
@@ -160,7 +172,7 @@ def _password_change_pages(router: Router, auth: Auth) -> None:
         return RedirectResponse(_path(request, "auth.password_change_done"), 303)
 
     @router.get("/password/change/done", name="password_change_done", **guarded)
-    async def password_change_done(request: Request) -> HTMLResponse:
+    async def password_change_done() -> HTMLResponse:
         return await render("auth/password_change_done.html")
 
 
@@ -204,6 +216,8 @@ def _password_reset_pages(router: Router, auth: Auth) -> None:
         token = request.query_params.get("token", "")
         checker = tokens(request)
         user_id = checker.user_id(token)
+        if user_id is not None and request.method == "POST":
+            await _write_first(db, auth.user_model)
         user = None if user_id is None else await auth.get_user(db, user_id)
         if user is None or not user.is_active or not checker.check_token(user, token):
             return await render("auth/password_reset_confirm.html", {"valid": False}, status=400)
@@ -217,10 +231,33 @@ def _password_reset_pages(router: Router, auth: Auth) -> None:
         if not form.validate():
             status = 422 if form.is_bound else 200
             return await render("auth/password_reset_confirm.html", context, status=status)
+        # One use per token, even for two submissions at once: read the user again,
+        # locking the row (PostgreSQL: SELECT ... FOR UPDATE, so the second waits for
+        # the first to commit and then sees the new password; on SQLite the
+        # transaction is already the only writer), and check the token again.
+        await db.refresh(user, with_for_update=True)
+        if not checker.check_token(user, token):
+            return await render("auth/password_reset_confirm.html", {"valid": False}, status=400)
         if not await _set_password(auth, db, user, form):
             return await render("auth/password_reset_confirm.html", context, status=422)
         # Not logged in here (as Django): the sessions of the old password all end.
         return RedirectResponse(_path(request, "auth.password_reset_complete"), 303)
+
+
+async def _write_first(db: DbSession, user_model: type[Any]) -> None:
+    """On SQLite, make this transaction the database's one writer before it reads.
+
+    SQLite has no row locks: two transactions that both read the user and then
+    both write would deadlock, and one would fail ("database is locked"). A write
+    that changes nothing (``UPDATE ... WHERE false``), as the first statement, takes
+    the write lock at once, so a second submission of the link waits for the first
+    to commit, then reads the new password and is refused. Elsewhere a no-op.
+    """
+    if db.bind is None or db.bind.dialect.name != "sqlite":
+        return
+    table = sa.inspect(user_model).local_table
+    (key,) = table.primary_key.columns
+    await db.execute(table.update().where(sa.false()).values({key: key}))
 
 
 async def _set_password(auth: Auth, db: DbSession, user: Any, form: Form) -> bool:
@@ -234,6 +271,6 @@ async def _set_password(auth: Auth, db: DbSession, user: Any, form: Form) -> boo
     return True
 
 
-def _path(request: Request, name: str, **params: Any) -> str:
+def _path(request: Request, name: str) -> str:
     """The path of the route ``name`` in ``request``'s app (names carry the router's ``auth.``)."""
-    return request.app.url_for(name, **params)
+    return request.app.url_for(name)

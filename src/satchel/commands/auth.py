@@ -13,12 +13,12 @@ import os
 import re
 from collections.abc import Awaitable, Callable
 from types import SimpleNamespace
-from typing import Any, Final, TypeVar
+from typing import Final, TypeVar
 
 import click
 
 from satchel.auth.auth import Auth, auth_of
-from satchel.auth.hashers import MAX_PASSWORD_LENGTH, PasswordTooLong
+from satchel.auth.hashers import MAX_PASSWORD_LENGTH
 from satchel.auth.password_validation import PasswordValidationError, validate_password
 from satchel.cli import load_app
 from satchel.db import Database, DbSession, database_of
@@ -92,26 +92,22 @@ def _run(database: Database, work: Callable[[DbSession], Awaitable[T]]) -> T:
         raise click.ClickException(f"database error: {exc}") from None
 
 
-def _username_field(model: type[Any]) -> str:
-    field: str = getattr(model, "USERNAME_FIELD", "username")
-    return field
-
-
-async def _find_user(db: DbSession, model: type[Any], username: str) -> Any:
-    column = getattr(model, _username_field(model))
-    return await db.scalar(sa.select(model).where(column == username))
-
-
 # -- checking what is typed -------------------------------------------------------------
 
 
-def _username_problem(model: type[Any], username: str) -> str | None:
-    label = _username_field(model).replace("_", " ")
+def _has_email(auth: Auth) -> bool:
+    """Whether the user model stores an e-mail address (a column named by ``EMAIL_FIELD``)."""
+    return auth.email_field in sa.inspect(auth.user_model).columns
+
+
+def _username_problem(auth: Auth, username: str) -> str | None:
+    label = auth.username_field.replace("_", " ")
     if not username:
         return f"The {label} cannot be blank."
     if username != username.strip():
         return f"The {label} cannot start or end with spaces."
-    length = getattr(sa.inspect(model).columns[_username_field(model)].type, "length", None)
+    column = sa.inspect(auth.user_model).columns[auth.username_field]
+    length = getattr(column.type, "length", None)
     if length is not None and len(username) > length:
         return f"The {label} can have at most {length} characters."
     return None
@@ -170,66 +166,68 @@ def createsuperuser_command(
     one later with 'satchel changepassword').
     """
     auth, database = _auth_and_database(ctx)
-    model = auth.user_model
+    if not _has_email(auth) and email:
+        raise click.UsageError(
+            f"--email: the user model has no {auth.email_field!r} column (EMAIL_FIELD)", ctx
+        )
     if no_input:
-        username, email, password = _given_fields(auth, database, username, email)
+        username, email, password = _given_fields(auth, username, email)
     else:
-        username = _ask_username(database, model, username)
-        email = _ask_email(email)
-        password = _ask_new_password(auth, _candidate(model, username, email))
+        username = _ask_username(auth, database, username)
+        email = _ask_email(email) if _has_email(auth) else ""
+        password = _ask_new_password(auth, _candidate(auth, username, email))
 
     async def create(db: DbSession) -> None:
-        if await _find_user(db, model, username) is not None:
+        if await auth.find_user(db, username) is not None:
             raise click.ClickException(f"the username {username!r} is already taken")
-        fields = {"email": email} if email else {}
-        user = await auth.create_superuser(db, username, **fields)
-        if password is not None:
-            # Validated above (or knowingly bypassed): set it as it is.
-            await auth.set_password(db, user, password, validate=False)
+        fields = {auth.email_field: email} if email else {}
+        # Validated above (or knowingly bypassed): hashed once, as it is; None: unusable.
+        await auth.create_superuser(db, username, password, **fields)
 
     _run(database, create)
     click.echo(f"Superuser {username!r} created.")
 
 
-def _candidate(model: type[Any], username: str, email: str) -> object:
+def _candidate(auth: Auth, username: str, email: str) -> object:
     """What the similarity validator compares a new user's password to."""
-    return SimpleNamespace(**{_username_field(model): username, "email": email})
+    return SimpleNamespace(**{auth.username_field: username, auth.email_field: email})
 
 
 def _given_fields(
-    auth: Auth, database: Database, username: str | None, email: str | None
+    auth: Auth, username: str | None, email: str | None
 ) -> tuple[str, str, str | None]:
     username = username if username is not None else os.environ.get(USERNAME_ENV)
     email = email if email is not None else os.environ.get(EMAIL_ENV, "")
+    if not _has_email(auth):
+        email = ""  # the environment's address has nowhere to go
     password = os.environ.get(PASSWORD_ENV) or None
-    model = auth.user_model
     if username is None:
         raise click.UsageError(f"--no-input needs --username or {USERNAME_ENV}")
-    problems = [p for p in (_username_problem(model, username), _email_problem(email)) if p]
+    problems = [p for p in (_username_problem(auth, username), _email_problem(email)) if p]
     if password is not None:
-        problems += _password_problems(auth, password, _candidate(model, username, email))
+        problems += _password_problems(auth, password, _candidate(auth, username, email))
     if problems:
         _refuse(problems)
         raise click.ClickException("no superuser created")
     return username, email, password
 
 
-def _ask_username(database: Database, model: type[Any], given: str | None) -> str:
-    label = _username_field(model).replace("_", " ").capitalize()
+def _ask_username(auth: Auth, database: Database, given: str | None) -> str:
+    label = auth.username_field.replace("_", " ").capitalize()
     while True:
         username: str = (
             given if given is not None else click.prompt(label, default="", show_default=False)
         )
-        problem = _username_problem(model, username) or _run(database, _taken(model, username))
+        problem = _username_problem(auth, username) or _run(database, _taken(auth, username))
         if problem is None:
             return username
         _refuse([problem])
         given = None
 
 
-def _taken(model: type[Any], username: str) -> Callable[[DbSession], Awaitable[str | None]]:
+def _taken(auth: Auth, username: str) -> Callable[[DbSession], Awaitable[str | None]]:
     async def check(db: DbSession) -> str | None:
-        if await _find_user(db, model, username) is None:
+        if await auth.find_user(db, username) is None:
             return None
         return "That username is already taken."
 
@@ -281,11 +279,10 @@ def changepassword_command(ctx: click.Context, username: str | None) -> None:
     up after 3 refused attempts. The user's existing sessions end.
     """
     auth, database = _auth_and_database(ctx)
-    model = auth.user_model
-    username = username if username is not None else getpass.getuser()
+    username = username if username is not None else _login_name(auth)
 
     async def exists(db: DbSession) -> bool:
-        return await _find_user(db, model, username) is not None
+        return await auth.find_user(db, username) is not None
 
     if not _run(database, exists):
         raise click.ClickException(f"user {username!r} does not exist")
@@ -301,19 +298,30 @@ def changepassword_command(ctx: click.Context, username: str | None) -> None:
     )
 
 
+def _login_name(auth: Auth) -> str:
+    """This machine's login name, or the username asked for when it has none."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        # A container's user id without a passwd entry (KeyError before Python 3.13).
+        label = auth.username_field.replace("_", " ")
+        name: str = click.prompt(f"No login name here: the {label} whose password to change")
+        return name
+
+
 def _changer(
     auth: Auth, username: str, password: str
 ) -> Callable[[DbSession], Awaitable[list[str]]]:
     async def change(db: DbSession) -> list[str]:
-        user = await _find_user(db, auth.user_model, username)
+        user = await auth.find_user(db, username)
         if user is None:
             raise click.ClickException(f"user {username!r} does not exist")
+        if (problem := _too_long(password)) is not None:
+            return [problem]
         try:
             await auth.set_password(db, user, password)
         except PasswordValidationError as exc:
             return list(exc.messages)
-        except PasswordTooLong:
-            return [f"The password can have at most {MAX_PASSWORD_LENGTH} characters."]
         return []
 
     return change
