@@ -1,6 +1,7 @@
 """Fixtures for the auth tests: a real database, real sessions and ``Auth`` wired into an app.
 
 - ``database``: the Database of ``tests/db/conftest.py``, on SQLite and on PostgreSQL.
+- ``make_store``: the rate-limit stores of ``tests/ratelimit/conftest.py``, memory and Redis.
 - ``auth_app``: an ``AuthApp`` (app, Auth, Database) built by ``make_app``: the Database,
   a ``SessionMiddleware`` (signed cookie) and ``Auth`` with the default ``User`` model.
 - ``create_user``: a user with a usable password, created on the test's event loop.
@@ -30,6 +31,7 @@ from satchel.db import Database
 from satchel.sessions import CookieStore, SessionMiddleware, SessionStore
 from satchel.templates import Templates
 from tests.db.conftest import database, postgres_schema  # noqa: F401
+from tests.ratelimit.conftest import make_store, redis_prefix  # noqa: F401
 
 __all__ = [
     "KEY",

@@ -7,54 +7,23 @@ The throttle is driven through a small app, so every count comes from a real req
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
 from satchel import App, Request, Settings
 from satchel.auth.throttle import LoginThrottle, account_key, caseless
-from satchel.ratelimit import MemoryStore, RateLimitStore
+from satchel.ratelimit import RateLimitStore
 from satchel.ratelimit.redis import RedisStore
 from satchel.testing import AsyncTestClient
 from tests.ratelimit.conftest import StoreFactory
 from tests.ratelimit.test_store import Clock
-from tests.services import REDIS_URL, redis_keys_under_fresh_prefix
+from tests.services import REDIS_URL
 
 ALICE = ("203.0.113.5", 40000)
 BOB = ("198.51.100.7", 40000)
 START = 1_700_000_000.0
-
-
-@pytest.fixture
-def redis_prefix() -> Iterator[str]:
-    """A Redis key prefix of this test's own, emptied afterwards."""
-    yield from redis_keys_under_fresh_prefix("auth-throttle")
-
-
-@pytest.fixture(params=["memory", "redis"])
-def make_store(request: pytest.FixtureRequest) -> StoreFactory:
-    """Each test taking it runs with a MemoryStore, then with a RedisStore (real Redis)."""
-    if request.param == "memory":
-        store = MemoryStore()
-
-        @asynccontextmanager
-        async def memory() -> AsyncIterator[RateLimitStore]:
-            yield store
-
-        return memory
-    prefix: str = request.getfixturevalue("redis_prefix")
-
-    @asynccontextmanager
-    async def shared() -> AsyncIterator[RateLimitStore]:
-        redis_store = RedisStore(REDIS_URL, prefix=prefix)
-        try:
-            yield redis_store
-        finally:
-            await redis_store.aclose()
-
-    return shared
 
 
 def throttle_app(throttle: LoginThrottle, verifying: asyncio.Event | None = None) -> App[Any]:
