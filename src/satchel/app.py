@@ -623,15 +623,12 @@ class App(Router, Generic[StateT]):
     def asgi_response_headers(
         self, request: Request, response: Response
     ) -> list[tuple[bytes, bytes]]:
-        """:meth:`response_headers` encoded for ASGI (the defaults were encoded once)."""
+        """:meth:`response_headers` encoded for ASGI (defaults and CORS answers encoded once)."""
         own = response.header_list
         encoded = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in own]
         encoded += defaults_for(self.header_defaults, request).missing_encoded(own)
         if self.cors is not None:
-            encoded += [
-                (name.encode("latin-1"), value.encode("latin-1"))
-                for name, value in self.cors.response_headers(request, own)
-            ]
+            encoded += self.cors.encoded_response_headers(request, own)
         return encoded
 
     def url_for(self, name: str, /, **params: Any) -> str:

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 __all__ = ["CORSConfig", "CORSPolicy"]
 
 Headers = Sequence[tuple[str, str]]
+EncodedHeaders = Sequence[tuple[bytes, bytes]]
+# One answer to actual requests, as text (RSGI) and encoded for ASGI, both built once.
+_Answer = tuple[Headers, EncodedHeaders]
 
 _VARY: Headers = (("vary", "Origin"),)
 _ALLOW_ORIGIN = "access-control-allow-origin"
@@ -115,11 +118,12 @@ class CORSPolicy:
             exposed = ", ".join(name.lower() for name in config.expose_headers)
             actual.append(("access-control-expose-headers", exposed))
         # Every answer an actual request can get, built once.
-        self._responses: dict[str, Headers] = {
-            origin: ((_ALLOW_ORIGIN, origin), *actual) for origin in self._origins
+        self._responses: dict[str | None, _Answer] = {
+            origin: _as_answer(((_ALLOW_ORIGIN, origin), *actual)) for origin in self._origins
         }
         if self._any_origin:
-            self._responses["*"] = ((_ALLOW_ORIGIN, "*"), *actual)
+            self._responses["*"] = _as_answer(((_ALLOW_ORIGIN, "*"), *actual))
+        self._responses[None] = _as_answer(_VARY)  # the origin is not allowed
         self._preflight = (*common, ("access-control-max-age", str(config.max_age)))
 
     def is_preflight(self, request: Request) -> bool:
@@ -167,10 +171,16 @@ class CORSPolicy:
         None but ``Vary: Origin`` when the origin is not allowed; nothing when the
         response set ``Access-Control-Allow-Origin`` itself or answers a preflight.
         """
+        return self._answer(request, own)[0]
+
+    def encoded_response_headers(self, request: Request, own: Headers) -> EncodedHeaders:
+        """:meth:`response_headers` encoded for ASGI (encoded once, at startup)."""
+        return self._answer(request, own)[1]
+
+    def _answer(self, request: Request, own: Headers) -> _Answer:
         if any(name == _ALLOW_ORIGIN for name, _ in own) or self.is_preflight(request):
-            return ()
-        origin = self._allowed_origin(request.headers.getall("origin"))
-        return _VARY if origin is None else self._responses[origin]
+            return _NO_ANSWER
+        return self._responses[self._allowed_origin(request.headers.getall("origin"))]
 
     def _allowed_origin(self, values: list[str]) -> str | None:
         """The Allow-Origin value for these Origin header values, or None if not allowed.
@@ -185,6 +195,13 @@ class CORSPolicy:
         if self._any_origin and normalize_origin(origin) is not None:
             return "*"
         return None
+
+
+def _as_answer(headers: Headers) -> _Answer:
+    return headers, tuple((n.encode("latin-1"), v.encode("latin-1")) for n, v in headers)
+
+
+_NO_ANSWER: _Answer = ((), ())
 
 
 def _configured_origin(origin: str) -> str:

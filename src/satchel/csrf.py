@@ -211,7 +211,8 @@ class CSRFProtection:
         authorization = headers.get_single("authorization")
         if authorization is not None and not is_ambient_authorization(authorization):
             return
-        if any(headers.get_single(name) is not None for name in self.exempt_headers):
+        exempt = self.exempt_headers
+        if exempt and any(headers.get_single(name) is not None for name in exempt):
             return
         credentialed = bool(request.cookies)
         self._check_source(request, credentialed)

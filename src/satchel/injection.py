@@ -266,6 +266,11 @@ class DependencyOverrides(MutableMapping[Callable[..., Any], Callable[..., Any]]
     def __getitem__(self, provider: Callable[..., Any]) -> Callable[..., Any]:
         return self._map[provider]
 
+    def get(self, provider: Callable[..., Any], default: Any = None) -> Any:
+        # The dict's own: Mapping.get raises and catches a KeyError for every provider not
+        # overridden, and app-scoped dependencies look theirs up on every request.
+        return self._map.get(provider, default)
+
     def __setitem__(self, provider: Callable[..., Any], replacement: Callable[..., Any]) -> None:
         previous = self._map.get(provider)
         self._map[provider] = replacement

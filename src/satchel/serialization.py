@@ -100,7 +100,7 @@ def serializer_for(annotation: Any, status_code: int, where: str) -> Serializer:
         # A value of exactly the declared type is encoded as is unless a model inside it
         # has a subclass somewhere in the program: only then could a nested field hold
         # an instance with undeclared fields (checked per call: subclasses appear late).
-        if type(value) is exact and not any(cls.__subclasses__() for cls in nested):
+        if type(value) is exact and (not nested or not any(c.__subclasses__() for c in nested)):
             return encode(value)
         try:
             if generic:

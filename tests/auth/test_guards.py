@@ -208,25 +208,31 @@ def test_async_object_permission_hooks(database: Database) -> None:
     run(scenario())
 
 
+async def websocket_refusal(client: AsyncTestClient, path: str, **options: Any) -> int:
+    """The status a WebSocket handshake to ``path`` is refused with (it must be refused)."""
+    with pytest.raises(WebSocketDenied) as denied:
+        async with client.websocket_connect(path, **options):
+            pass
+    return denied.value.status_code
+
+
+async def check_websocket_guards(
+    target: AuthApp, feed: str, greeting: str, staff: str, anonymous: tuple[str, ...]
+) -> None:
+    """Anonymous handshakes get 401 (never a redirect), ada gets ``feed``, not ``staff``."""
+    async with AsyncTestClient(target.app) as client:
+        for path in anonymous:
+            assert await websocket_refusal(client, path, headers=HTML) == 401, path
+        await create_user(target)
+        await client.post("/login/ada")
+        async with client.websocket_connect(feed) as ws:
+            assert await ws.receive_text() == greeting
+        assert await websocket_refusal(client, staff) == 403
+
+
 def test_websocket_guards(database: Database) -> None:
     target = guarded_app(database)
-
-    async def scenario() -> None:
-        async with AsyncTestClient(target.app) as client:
-            with pytest.raises(WebSocketDenied) as denied:
-                async with client.websocket_connect("/feed", headers=HTML):
-                    pass
-            assert denied.value.status_code == 401  # never a redirect
-            await create_user(target)
-            await client.post("/login/ada")
-            async with client.websocket_connect("/feed") as ws:
-                assert await ws.receive_text() == "hello ada"
-            with pytest.raises(WebSocketDenied) as denied:
-                async with client.websocket_connect("/staff-feed"):
-                    pass
-            assert denied.value.status_code == 403
-
-    run(scenario())
+    run(check_websocket_guards(target, "/feed", "hello ada", "/staff-feed", ("/feed",)))
 
 
 def test_guards_need_arguments() -> None:
@@ -249,24 +255,8 @@ def test_a_router_guard_covers_its_websocket_routes(database: Database) -> None:
         await ws.send_text("staff")
 
     target.app.include(live)
-
-    async def scenario() -> None:
-        async with AsyncTestClient(target.app) as client:
-            for path in ("/live/feed", "/live/staff"):
-                with pytest.raises(WebSocketDenied) as denied:
-                    async with client.websocket_connect(path, headers=HTML):
-                        pass
-                assert denied.value.status_code == 401, path
-            await create_user(target)
-            await client.post("/login/ada")
-            async with client.websocket_connect("/live/feed") as ws:
-                assert await ws.receive_text() == "live for ada"
-            with pytest.raises(WebSocketDenied) as denied:
-                async with client.websocket_connect("/live/staff"):
-                    pass
-            assert denied.value.status_code == 403
-
-    run(scenario())
+    anonymous = ("/live/feed", "/live/staff")
+    run(check_websocket_guards(target, "/live/feed", "live for ada", "/live/staff", anonymous))
 
 
 def test_the_login_redirect_never_points_elsewhere(database: Database) -> None:

@@ -45,6 +45,17 @@ def api(target: AuthApp) -> AuthApp:
     return target
 
 
+def with_login(target: AuthApp) -> AuthApp:
+    """Adds ``POST /login``, logging the session in as the first user."""
+
+    @target.app.post("/login")
+    async def log_in(request: Request, db: Session) -> str:
+        await login(request, await db.scalar(sa.select(target.auth.user_model)))
+        return "in"
+
+    return target
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -242,12 +253,7 @@ MALFORMED: list[str | bytes] = [
 def test_malformed_authorization_headers_are_401_never_the_session(
     database: Database, header: str | bytes
 ) -> None:
-    target = api(make_app(database, csrf=False))
-
-    @target.app.post("/login")
-    async def log_in(request: Request, db: Session) -> str:
-        await login(request, await db.scalar(sa.select(target.auth.user_model)))
-        return "in"
+    target = with_login(api(make_app(database, csrf=False)))
 
     async def scenario() -> None:
         async with AsyncTestClient(target.app) as client:
@@ -309,12 +315,7 @@ def test_last_used_at_is_written_at_most_once_a_minute(database: Database) -> No
 
 def test_a_bad_api_key_never_falls_back_to_the_session(database: Database) -> None:
     auth = Auth(backends=[SessionBackend(), BearerTokenBackend(), APIKeyBackend()])
-    target = api(make_app(database, auth))
-
-    @target.app.post("/login")
-    async def log_in(request: Request, db: Session) -> str:
-        await login(request, await db.scalar(sa.select(target.auth.user_model)))
-        return "in"
+    target = with_login(api(make_app(database, auth)))
 
     async def scenario() -> None:
         async with AsyncTestClient(target.app) as client:

@@ -98,25 +98,17 @@ def test_listed_in_help() -> None:
     assert "openapi" in result.output
 
 
-def test_app_with_openapi_off(module: str) -> None:
-    result = invoke(f"{module}:off")
-    assert result.exit_code == 1
-    assert "the app has OpenAPI switched off (App(openapi=None))" in result.stderr
-
-
-def test_misconfigured_app(module: str) -> None:
-    result = invoke(f"{module}:clash")
-    assert result.exit_code == 1
-    assert "cannot document the app: operation_id 'same' is used by" in result.stderr
-
-
-def test_not_an_app(module: str) -> None:
-    result = invoke(f"{module}:not_an_app")
-    assert result.exit_code == 2
-    assert "'object' object is not a Satchel App" in result.stderr
-
-
-def test_missing_app(module: str) -> None:
-    result = invoke(f"{module}:nope")
-    assert result.exit_code == 2
-    assert "has no attribute 'nope'" in result.stderr
+@pytest.mark.parametrize(
+    ("attribute", "exit_code", "message"),
+    [
+        ("off", 1, "the app has OpenAPI switched off (App(openapi=None))"),
+        ("clash", 1, "cannot document the app: operation_id 'same' is used by"),
+        ("not_an_app", 2, "'object' object is not a Satchel App"),
+        ("nope", 2, "has no attribute 'nope'"),
+    ],
+    ids=["openapi-off", "misconfigured", "not-an-app", "missing-app"],
+)
+def test_refusals(module: str, attribute: str, exit_code: int, message: str) -> None:
+    result = invoke(f"{module}:{attribute}")
+    assert result.exit_code == exit_code
+    assert message in result.stderr

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 import satchel.sessions
 from satchel.errors import ConfigurationError, MissingDependencyError
 from satchel.sessions.database import DatabaseStore
+from tests.servers import free_port
 from tests.services import POSTGRES_URL, require_service
 from tests.sessions import store_contract as contract
 from tests.sessions.store_contract import EXPIRY_BOUND_S, KEY, eventually_gone
@@ -220,16 +220,9 @@ def test_other_databases_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyP
         DatabaseStore(engine=engine)
 
 
-def _unused_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 def test_postgresql_down_raises_the_drivers_error() -> None:
     async def main() -> None:
-        store = DatabaseStore(f"postgresql+asyncpg://postgres@127.0.0.1:{_unused_port()}/test")
+        store = DatabaseStore(f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/test")
         try:
             with pytest.raises(OSError, match="Connect call failed"):
                 await store.load(KEY)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import socket
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Iterator
@@ -21,6 +20,7 @@ import redis.exceptions
 import satchel.sessions
 from satchel.errors import MissingDependencyError
 from satchel.sessions.redis import RedisStore
+from tests.servers import free_port
 from tests.services import REDIS_URL, redis_keys_under_fresh_prefix
 from tests.sessions import store_contract as contract
 from tests.sessions.store_contract import KEY, eventually_gone
@@ -163,16 +163,9 @@ def test_the_default_url_is_local() -> None:
     assert RedisStore().prefix == "satchel:session:"
 
 
-def _unused_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 def test_redis_down_raises_a_connection_error() -> None:
     async def main() -> None:
-        store = RedisStore(f"redis://127.0.0.1:{_unused_port()}/0")
+        store = RedisStore(f"redis://127.0.0.1:{free_port()}/0")
         try:
             with pytest.raises(redis.exceptions.ConnectionError):
                 await store.load(KEY)

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from satchel.auth.backends import Backend
 from satchel.auth.hashers import Passwords, make_unusable_password
+from satchel.auth.models import email_field_of, username_field_of
 from satchel.auth.password_validation import PasswordValidator, validate_password
 from satchel.auth.permissions import add_permission_hook, load_permissions
 from satchel.auth.sessionauth import SessionBackend
@@ -129,12 +130,12 @@ class Auth:
     @property
     def username_field(self) -> str:
         """The user model's ``USERNAME_FIELD`` (``"username"`` when it names none)."""
-        return str(getattr(self.user_model, "USERNAME_FIELD", "username"))
+        return username_field_of(self.user_model)
 
     @property
     def email_field(self) -> str:
         """The user model's ``EMAIL_FIELD`` (``"email"`` when it names none)."""
-        return str(getattr(self.user_model, "EMAIL_FIELD", "email"))
+        return email_field_of(self.user_model)
 
     def get_username(self, user: Any) -> str:
         """``user``'s username: the value of its ``username_field``."""

@@ -108,6 +108,7 @@ class JWTBackend:
         self.leeway = leeway
         self.realm = realm
         self.challenge: str | None = bearer_challenge(realm)
+        self._invalid_challenge = bearer_challenge(realm, "invalid_token")
 
     def __repr__(self) -> str:
         return f"JWTBackend(algorithms={list(self.algorithms)!r}, issuer={self.issuer!r})"
@@ -179,22 +180,21 @@ class JWTBackend:
         Raises:
             InvalidCredentials: the token does not verify, or its user is missing or inactive.
         """
-        invalid = InvalidCredentials(bearer_challenge(self.realm, "invalid_token"))
         token = bearer_value(connection) or ""
         if len(token) > _MAX_TOKEN_LENGTH:
-            raise invalid
+            raise InvalidCredentials(self._invalid_challenge)
         try:
             claims = self.decode(token)
         except jwt.PyJWTError:
-            raise invalid from None
+            raise InvalidCredentials(self._invalid_challenge) from None
         try:
             scopes = _scopes(claims)
         except ValueError:
-            raise invalid from None
+            raise InvalidCredentials(self._invalid_challenge) from None
         subject = claims["sub"]  # PyJWT checks that it is a string
         user = await auth.get_user(db, subject) if isinstance(subject, str) else None
         if user is None or not user.is_active:
-            raise invalid
+            raise InvalidCredentials(self._invalid_challenge)
         return Credentials(user, "jwt", scopes)
 
     def openapi_scheme(self, app: Any) -> Mapping[str, Any]:

@@ -30,7 +30,9 @@ __all__ = [
     "Group",
     "Permission",
     "UserMixin",
+    "email_field_of",
     "group_permissions",
+    "username_field_of",
 ]
 
 #: Longest username ``UserMixin`` stores (Django's bound).
@@ -78,6 +80,16 @@ class AuthUser(Protocol):
     def get_username(self) -> str:
         """The value the user logs in with."""
         ...
+
+
+def username_field_of(user_model: type[Any]) -> str:
+    """The attribute users of ``user_model`` log in with: ``USERNAME_FIELD``, else ``username``."""
+    return str(getattr(user_model, "USERNAME_FIELD", "username"))
+
+
+def email_field_of(user_model: type[Any]) -> str:
+    """The attribute holding addresses in ``user_model``: ``EMAIL_FIELD``, else ``email``."""
+    return str(getattr(user_model, "EMAIL_FIELD", "email"))
 
 
 class Permission(Model):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hmac
 import logging
 import time
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 import sqlalchemy as sa
 
+from satchel.auth.models import email_field_of
 from satchel.auth.throttle import caseless
 from satchel.db import DbSession
 from satchel.hosts import AllowedHosts
@@ -75,12 +77,15 @@ def fingerprint(user: Any, key: str | bytes) -> str:
     last_login: datetime | None = getattr(user, "last_login", None)
     # Whole seconds, without time zone: the same whether read back from SQLite or PostgreSQL.
     login = "" if last_login is None else last_login.replace(microsecond=0, tzinfo=None).isoformat()
-    field = _email_field(type(user))
-    email = (getattr(user, field, None) if field else None) or ""
-    state = "\x00".join((str(user.id), user.password or "", login, email))
-    derived = hmac.digest(_bytes(key), _FINGERPRINT_PURPOSE, "sha256")
-    digest = hmac.digest(derived, state.encode("utf-8", "surrogatepass"), "sha256")[:18]
-    return base64.urlsafe_b64encode(digest).decode("ascii")
+    state = "\x00".join((str(user.id), user.password or "", login, _address(user)))
+    digest = hmac.digest(_purpose_key(key), state.encode("utf-8", "surrogatepass"), "sha256")
+    return base64.urlsafe_b64encode(digest[:18]).decode("ascii")
+
+
+@functools.lru_cache(maxsize=8)
+def _purpose_key(key: str | bytes) -> bytes:
+    """A key for fingerprints only, derived from ``key`` once."""
+    return hmac.digest(_bytes(key), _FINGERPRINT_PURPOSE, "sha256")
 
 
 class PasswordResetTokens:
@@ -231,12 +236,13 @@ async def send_reset_mail(
 
 
 def _email_field(user_model: type[Any]) -> str | None:
-    """The name of the model's e-mail attribute (``EMAIL_FIELD``, else ``email``), if it has one."""
-    name = str(getattr(user_model, "EMAIL_FIELD", "email"))
+    """The name of the model's e-mail attribute (``email_field_of``), if it has one."""
+    name = email_field_of(user_model)
     return name if hasattr(user_model, name) else None
 
 
 def _address(user: Any) -> str:
+    """``user``'s e-mail address; "" when it has none, or its model no e-mail field."""
     field = _email_field(type(user))
     return "" if field is None else str(getattr(user, field) or "")
 

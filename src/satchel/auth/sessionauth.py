@@ -10,6 +10,7 @@ too. ``SessionBackend`` reads all this back for ``current_user``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
@@ -57,10 +58,15 @@ def _hash_matches(keys: Sequence[str], user: Any, stored: object) -> bool:
 
 
 def _mac(key: str, user: Any) -> str:
-    derived = hmac.digest(key.encode(), _PURPOSE, "sha256")
     # The id is in the message: users without a password hash (None) do not share one.
     message = f"{_user_key(user.id)}\x00{user.password or ''}".encode()
-    return hmac.new(derived, message, hashlib.sha256).hexdigest()
+    return hmac.new(_purpose_key(key), message, hashlib.sha256).hexdigest()
+
+
+@functools.lru_cache(maxsize=8)
+def _purpose_key(key: str) -> bytes:
+    """A key for session hashes only, derived from ``key`` once, not on every request."""
+    return hmac.digest(key.encode(), _PURPOSE, "sha256")
 
 
 def _user_key(user_id: Any) -> int | str:

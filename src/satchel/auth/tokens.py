@@ -263,6 +263,7 @@ class BearerTokenBackend:
     def __init__(self, *, realm: str = "api") -> None:
         self.realm = realm
         self.challenge: str | None = bearer_challenge(realm)
+        self._invalid_challenge = bearer_challenge(realm, "invalid_token")
 
     def present(self, connection: Connection) -> bool:
         """A bearer credential that is not a JWT (those are a ``JWTBackend``'s)."""
@@ -275,10 +276,8 @@ class BearerTokenBackend:
         Raises:
             InvalidCredentials: unknown, wrong, expired or revoked token, or inactive owner.
         """
-        challenge = bearer_challenge(self.realm, "invalid_token")
-        return await _token_credentials(
-            auth, db, bearer_value(connection) or "", "bearer", "bearer", challenge
-        )
+        raw = bearer_value(connection) or ""
+        return await _token_credentials(auth, db, raw, "bearer", "bearer", self._invalid_challenge)
 
     def openapi_scheme(self, app: Any) -> Mapping[str, Any]:
         """HTTP bearer authentication."""

@@ -40,7 +40,7 @@ from satchel.auth.forms import (
     with_username_length,
 )
 from satchel.auth.guards import login_required
-from satchel.auth.models import USERNAME_MAX_LENGTH
+from satchel.auth.models import USERNAME_MAX_LENGTH, username_field_of
 from satchel.auth.password_validation import PasswordValidationError, password_help_texts
 from satchel.auth.reset import PasswordResetTokens, send_reset_mail, users_for_reset
 from satchel.auth.sessionauth import login, logout, update_session_auth_hash
@@ -96,7 +96,7 @@ def auth_router(auth: Auth) -> Router:
 
 def _username_length(user_model: type[Any]) -> int:
     """The length of the user model's username column (``UserMixin``'s when it has none)."""
-    column = getattr(user_model, getattr(user_model, "USERNAME_FIELD", "username"), None)
+    column = getattr(user_model, username_field_of(user_model), None)
     length = getattr(getattr(column, "type", None), "length", None)
     return length if isinstance(length, int) else USERNAME_MAX_LENGTH
 

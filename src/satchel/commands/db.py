@@ -15,17 +15,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from satchel.cli import load_app
 from satchel.db import database_of
 from satchel.db.clients import client_command
 from satchel.db.migrations import MigrationError, Migrations, Revision, migrations_of
-from satchel.errors import ConfigurationError, MissingDependencyError
-
-try:
-    from sqlalchemy.exc import SQLAlchemyError
-except ImportError as exc:
-    raise MissingDependencyError("sqlalchemy", "db") from exc
+from satchel.errors import ConfigurationError
 
 __all__ = ["db_command"]
 

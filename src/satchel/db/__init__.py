@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from satchel.errors import MissingDependencyError
 
+# The one check for the extra: importing any satchel.db module runs this first.
 try:
     from sqlalchemy import ForeignKey, select
     from sqlalchemy.orm import Mapped, mapped_column, relationship

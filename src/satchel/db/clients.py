@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from satchel.errors import ConfigurationError, MissingDependencyError
+import sqlalchemy as sa
 
-try:
-    import sqlalchemy as sa
-except ImportError as exc:
-    raise MissingDependencyError("sqlalchemy", "db") from exc
+from satchel.errors import ConfigurationError
 
 __all__ = ["ClientCommand", "client_command"]
 

@@ -24,18 +24,13 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import msgspec
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, Mapper
 
-from satchel.errors import MissingDependencyError
 from satchel.typeforms import split_annotated, split_optional
 
 if sys.version_info >= (3, 14):
     import annotationlib
-
-try:
-    import sqlalchemy as sa
-    from sqlalchemy.orm import Mapped, Mapper
-except ImportError as exc:
-    raise MissingDependencyError("sqlalchemy", "db") from exc
 
 __all__ = ["ColumnInfo", "column_attribute_names", "model_columns"]
 

@@ -17,16 +17,12 @@ from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
 import msgspec
+import sqlalchemy as sa
+from sqlalchemy import orm
+from sqlalchemy.sql import operators
 
 from satchel.db.inputs import client_value_type
-from satchel.errors import BadRequest, MissingDependencyError
-
-try:
-    import sqlalchemy as sa
-    from sqlalchemy import orm
-    from sqlalchemy.sql import operators
-except ImportError as exc:
-    raise MissingDependencyError("sqlalchemy", "db") from exc
+from satchel.errors import BadRequest
 
 __all__ = ["CursorPage", "KeyArgument", "cursor_page"]
 

@@ -8,24 +8,20 @@ import weakref
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any, Self
 
-from satchel.errors import ConfigurationError, MissingDependencyError
-from satchel.params import Depends
-from satchel.requests import Request
-from satchel.settings import Settings
-from satchel.websockets import WebSocket
-
-try:
-    import sqlalchemy as sa
-    from sqlalchemy import orm
-    from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-except ImportError as exc:
-    raise MissingDependencyError("sqlalchemy", "db") from exc
+import sqlalchemy as sa
+from sqlalchemy import orm
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from satchel.db.errors import translate_unstorable_values
 from satchel.db.models import Model
 from satchel.db.reads import Reader
 from satchel.db.session import DbSession, SyncDbSession
 from satchel.db.urls import async_url, masked, sync_connect_args, sync_url
+from satchel.errors import ConfigurationError
+from satchel.params import Depends
+from satchel.requests import Request
+from satchel.settings import Settings
+from satchel.websockets import WebSocket
 
 __all__ = [
     "DEFAULT_URL",
@@ -42,6 +38,8 @@ __all__ = [
 #: The database ``Database()`` uses when given no URL: a SQLite file in the working directory.
 DEFAULT_URL = "sqlite+aiosqlite:///satchel.db"
 
+# The engine's pool settings that the reads' pools take too (Database.reader).
+_POOL_OPTIONS = ("pool_size", "max_overflow", "pool_timeout", "pool_recycle")
 # The Database each app was given by init_app; weak, so a discarded app is not kept alive.
 _databases: weakref.WeakKeyDictionary[Any, Database] = weakref.WeakKeyDictionary()
 
@@ -206,15 +204,10 @@ class Database:
         """
         if self._reader is None:
             options = self._options
-            self._reader = Reader(
-                self.engine,
-                self._url,
-                dict(options.get("connect_args", {})),
-                pool_size=options.get("pool_size", 5),
-                max_overflow=options.get("max_overflow", 10),
-                pool_timeout=options.get("pool_timeout", 30.0),
-                pool_recycle=options.get("pool_recycle"),
-            )
+            # The engine's pool settings, where given; the Reader's defaults are QueuePool's.
+            pool = {name: options[name] for name in _POOL_OPTIONS if name in options}
+            connect_args = dict(options.get("connect_args", {}))
+            self._reader = Reader(self.engine, self._url, connect_args, **pool)
         return self._reader
 
     @contextlib.asynccontextmanager

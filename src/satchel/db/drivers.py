@@ -16,15 +16,11 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
-from satchel.errors import ConfigurationError, MissingDependencyError
-
-try:
-    import sqlalchemy as sa
-    from sqlalchemy.engine import Dialect
-except ImportError as exc:
-    raise MissingDependencyError("sqlalchemy", "db") from exc
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
 
 from satchel.db.errors import is_unstorable_state
+from satchel.errors import ConfigurationError
 
 __all__ = ["AiosqliteDriver", "AsyncpgDriver", "Driver", "driver_for"]
 

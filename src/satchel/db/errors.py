@@ -13,13 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from satchel.errors import BadRequest, MissingDependencyError
+import sqlalchemy as sa
+from sqlalchemy.engine import ExceptionContext
 
-try:
-    import sqlalchemy as sa
-    from sqlalchemy.engine import ExceptionContext
-except ImportError as exc:
-    raise MissingDependencyError("sqlalchemy", "db") from exc
+from satchel.errors import BadRequest
 
 __all__ = ["UNSTORABLE_DETAIL", "is_unstorable_state", "translate_unstorable_values"]
 

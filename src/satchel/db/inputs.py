@@ -16,13 +16,7 @@ import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
-
-from satchel.errors import MissingDependencyError
-
-try:
-    import sqlalchemy as sa
-except ImportError as exc:
-    raise MissingDependencyError("sqlalchemy", "db") from exc
+import sqlalchemy as sa
 
 __all__ = ["client_value_type"]
 

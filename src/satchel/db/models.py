@@ -6,17 +6,12 @@ import re
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from satchel.errors import MissingDependencyError
-
-try:
-    import sqlalchemy as sa
-    from sqlalchemy.engine import Dialect
-    from sqlalchemy.ext.compiler import compiles
-    from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
-    from sqlalchemy.sql.compiler import SQLCompiler
-    from sqlalchemy.sql.functions import FunctionElement
-except ImportError as exc:
-    raise MissingDependencyError("sqlalchemy", "db") from exc
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 __all__ = ["NAMING_CONVENTION", "Model", "UTCDateTime", "table_name", "timestamps", "utc_now"]
 

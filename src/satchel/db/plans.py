@@ -28,15 +28,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from satchel.errors import MissingDependencyError
-
-try:
-    import sqlalchemy as sa
-    from sqlalchemy import orm
-    from sqlalchemy.engine import Dialect, Row, result_tuple
-    from sqlalchemy.sql.compiler import SQLCompiler
-except ImportError as exc:
-    raise MissingDependencyError("sqlalchemy", "db") from exc
+import sqlalchemy as sa
+from sqlalchemy import orm
+from sqlalchemy.engine import Dialect, Row, result_tuple
+from sqlalchemy.sql.compiler import SQLCompiler
 
 __all__ = ["MAX_PLANS", "Plan", "Plans"]
 
@@ -74,6 +69,7 @@ class Plan:
             self._keys, self._identity = _entity_layout(self.entity, columns)
             self._new: Callable[[], Any] = sa.inspect(self.entity).class_manager.new_instance
         self._processors: tuple[tuple[int, Processor], ...] | None = None
+        self._first_processor: Processor | None = None  # the first column's, for first()
 
     @property
     def described(self) -> bool:
@@ -93,6 +89,7 @@ class Plan:
             if processor is not None:
                 found.append((index, processor))
         self._processors = tuple(found)
+        self._first_processor = found[0][1] if found and found[0][0] == 0 else None
 
     def arguments(self, values: Mapping[str, Any]) -> tuple[str, list[Any]]:
         """The SQL and its positional arguments for the bound ``values`` (by parameter name)."""
@@ -119,11 +116,8 @@ class Plan:
         """The row's first column (the model instance, for a whole model), processed."""
         if self.entity is not None:
             return self._instance(record)
-        value = record[0]
-        for index, processor in self._processors or ():
-            if index == 0:
-                return processor(value)
-        return value
+        processor = self._first_processor
+        return record[0] if processor is None else processor(record[0])
 
     def row(self, record: Sequence[Any]) -> Row[*tuple[Any, ...]]:
         """The row as a SQLAlchemy ``Row``; a whole model gives one holding the instance."""

@@ -16,12 +16,7 @@ import math
 import time
 from typing import Any
 
-from satchel.errors import MissingDependencyError
-
-try:
-    import sqlalchemy as sa
-except ImportError as exc:
-    raise MissingDependencyError("sqlalchemy", "db") from exc
+import sqlalchemy as sa
 
 from satchel.db.drivers import Driver
 
@@ -48,10 +43,10 @@ class ConnectionPool:
         self,
         driver: Driver,
         *,
-        size: int = 5,
-        overflow: int = 10,
-        timeout: float = 30.0,
-        recycle: float | None = None,
+        size: int,
+        overflow: int,
+        timeout: float,
+        recycle: float | None,
     ) -> None:
         self.driver = driver
         self.loop = asyncio.get_running_loop()

@@ -26,15 +26,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from satchel.db.inputs import client_value_type
-from satchel.errors import BadRequest, ConfigurationError, MissingDependencyError
-from satchel.params import Query
+import sqlalchemy as sa
+from sqlalchemy import orm
 
-try:
-    import sqlalchemy as sa
-    from sqlalchemy import orm
-except ImportError as exc:
-    raise MissingDependencyError("sqlalchemy", "db") from exc
+from satchel.db.inputs import client_value_type
+from satchel.errors import BadRequest, ConfigurationError
+from satchel.params import Query
 
 __all__ = ["Filters", "Sort", "filter_params", "sort_param"]
 

@@ -11,21 +11,18 @@ rows as SQLAlchemy ``Row`` objects, as a session's results.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar, TypeVarTuple
 
-from satchel.errors import BadRequest, MissingDependencyError, NotFound
-
-try:
-    import sqlalchemy as sa
-    from sqlalchemy.ext.asyncio import AsyncEngine
-except ImportError as exc:
-    raise MissingDependencyError("sqlalchemy", "db") from exc
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from satchel.db.drivers import Driver, driver_for
 from satchel.db.errors import UNSTORABLE_DETAIL
 from satchel.db.plans import Plan, Plans
 from satchel.db.pool import ConnectionPool, PoolClosed
+from satchel.errors import BadRequest, NotFound
 
 __all__ = ["ReadRoute", "Reader"]
 
@@ -78,12 +75,13 @@ class Reader:
         self._url, self._connect_args = url, connect_args
         self._found_driver: Driver | None = None
         self._plans = Plans(engine.dialect)
-        self._pool_options = {
-            "size": pool_size,
-            "overflow": max_overflow,
-            "timeout": pool_timeout,
-            "recycle": pool_recycle,
-        }
+        self._new_pool = functools.partial(
+            ConnectionPool,
+            size=pool_size,
+            overflow=max_overflow,
+            timeout=pool_timeout,
+            recycle=pool_recycle,
+        )
         # One pool per event loop reading (connections never move between loops), each
         # with the async generator that closes it at its loop's shutdown.
         self._pools: dict[asyncio.AbstractEventLoop, _Kept] = {}
@@ -261,7 +259,7 @@ class Reader:
             if other.is_closed() or old.closed:
                 self._pools.pop(other, None)
                 old.abandon()
-        pool = ConnectionPool(self._driver, **self._pool_options)  # type: ignore[arg-type]
+        pool = self._new_pool(self._driver)
         keeper = _keep(pool)
         await anext(keeper)  # runs to its yield without suspending: no other read gets in
         self._pools[loop] = (pool, keeper)

@@ -13,18 +13,13 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
 import msgspec
-
-from satchel.errors import BadRequest, Conflict, MissingDependencyError, NotFound
-
-try:
-    import sqlalchemy as sa
-    from sqlalchemy import orm
-    from sqlalchemy.exc import IntegrityError
-    from sqlalchemy.ext.asyncio import AsyncSession
-except ImportError as exc:
-    raise MissingDependencyError("sqlalchemy", "db") from exc
+import sqlalchemy as sa
+from sqlalchemy import orm
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from satchel.db.cursor import CursorPage, KeyArgument, cursor_page
+from satchel.errors import BadRequest, Conflict, NotFound
 
 __all__ = ["DbSession", "Page", "SyncDbSession", "conflict_from"]
 
@@ -69,10 +64,6 @@ def conflict_from(error: IntegrityError) -> Conflict:
     return Conflict(f"{detail} ({name})" if name else detail)
 
 
-def _model_name(model: type[Any]) -> str:
-    return model.__name__
-
-
 class SyncDbSession(orm.Session):
     """A sync session with the helpers handlers need; ``DbSession`` runs these same helpers.
 
@@ -99,7 +90,7 @@ class SyncDbSession(orm.Session):
         """The row with primary key ``pk``, or ``NotFound`` naming the model."""
         found = self.get(model, pk)
         if found is None:
-            raise NotFound(f"{_model_name(model)} not found")
+            raise NotFound(f"{model.__name__} not found")
         return found
 
     def get_one_or_404(self, model: type[T], /, **filters: Any) -> T:
@@ -266,7 +257,7 @@ def _filtered(model: type[T], filters: dict[str, Any]) -> sa.Select[T]:
     columns = set(sa.inspect(model).columns.keys())
     unknown = sorted(set(filters) - columns)
     if unknown:
-        raise ValueError(f"{_model_name(model)} has no column {', '.join(map(repr, unknown))}")
+        raise ValueError(f"{model.__name__} has no column {', '.join(map(repr, unknown))}")
     return sa.select(model).filter_by(**filters)
 
 
@@ -275,5 +266,5 @@ def _entity_name(statement: sa.Select[Any]) -> str:
     for description in descriptions:
         entity = description.get("entity")
         if isinstance(entity, type):
-            return _model_name(entity)
+            return entity.__name__
     return "Row"

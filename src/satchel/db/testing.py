@@ -31,14 +31,9 @@ from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from satchel.errors import MissingDependencyError
-
-try:
-    import sqlalchemy as sa
-    from sqlalchemy.orm import SessionTransaction
-    from sqlalchemy.util import await_only
-except ImportError as exc:
-    raise MissingDependencyError("sqlalchemy", "db") from exc
+import sqlalchemy as sa
+from sqlalchemy.orm import SessionTransaction
+from sqlalchemy.util import await_only
 
 from satchel.db.database import Database
 from satchel.db.session import SyncDbSession

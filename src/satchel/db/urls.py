@@ -11,13 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from satchel.errors import ConfigurationError, MissingDependencyError
+import sqlalchemy as sa
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-try:
-    import sqlalchemy as sa
-    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
-except ImportError as exc:
-    raise MissingDependencyError("sqlalchemy", "db") from exc
+from satchel.errors import ConfigurationError
 
 __all__ = ["async_url", "masked", "sync_connect_args", "sync_url"]
 

@@ -189,14 +189,14 @@ class BoundField(Generic[T]):
         if field.hidden:
             return self.widget()
         classes = "field invalid" if self.errors else "field"
-        if field.grouped:
-            parts = [self.label(), self.help_html, self.errors_html, self.widget()]
-            return element("fieldset", {"class": classes}, [p for p in parts if p])
-        if field.input_type == "checkbox":
-            parts = [self.widget(), self.label(), self.help_html, self.errors_html]
+        parts = [self.label(), self.help_html, self.errors_html]
+        # A lone checkbox goes before its label; every other widget after its errors.
+        if field.input_type == "checkbox" and not field.grouped:
+            parts.insert(0, self.widget())
         else:
-            parts = [self.label(), self.help_html, self.errors_html, self.widget()]
-        return element("div", {"class": classes}, [p for p in parts if p])
+            parts.append(self.widget())
+        tag = "fieldset" if field.grouped else "div"
+        return element(tag, {"class": classes}, [p for p in parts if p])
 
     def __str__(self) -> str:
         return self.__html__()

@@ -154,38 +154,40 @@ class SessionMiddleware:
 
     async def load(self, request: Request) -> Session:
         """Read the request's session from its cookie (a new one if none is valid)."""
-        value = request.cookies.get(self.cookie_name)
         now = self._clock()
-        if value:
-            record = await self._backend.load(value, self._signer_for(request))
-            if record is not None:
-                if not self._expired(record.created_at, record.last_seen, now):
-                    return Session(
-                        record.data,
-                        session_id=record.id,
-                        created_at=record.created_at,
-                        last_seen=record.last_seen,
-                        clock=self._clock,
-                        request=request,
-                        persistent=record.persistent,
-                    )
-                await self._backend.delete(record.id)
+        record = await self._record(request)
+        if record is not None:
+            if not self._expired(record, now):
+                return Session(
+                    record.data,
+                    session_id=record.id,
+                    created_at=record.created_at,
+                    last_seen=record.last_seen,
+                    clock=self._clock,
+                    request=request,
+                    persistent=record.persistent,
+                )
+            await self._backend.delete(record.id)
         # Whatever id the client sent, a new session gets a new random one when saved.
         return Session(created_at=now, last_seen=now, clock=self._clock, request=request)
 
     async def peek(self, connection: Request | WebSocket) -> Mapping[str, Any]:
         """The data of the session ``connection`` carries, read only (empty if none is valid)."""
-        value = connection.cookies.get(self.cookie_name)
-        if not value:
-            return {}
-        record = await self._backend.load(value, self._signer_for(connection))
-        if record is None or self._expired(record.created_at, record.last_seen, self._clock()):
+        record = await self._record(connection)
+        if record is None or self._expired(record, self._clock()):
             return {}
         return record.data
 
-    def _expired(self, created_at: float, last_seen: float, now: float) -> bool:
-        return (self.max_age is not None and now - created_at >= self.max_age) or (
-            self.idle_timeout is not None and now - last_seen >= self.idle_timeout
+    async def _record(self, connection: Request | WebSocket) -> Record | None:
+        """The record ``connection``'s session cookie stands for, expired or not; None if none."""
+        value = connection.cookies.get(self.cookie_name)
+        if not value:
+            return None
+        return await self._backend.load(value, self._signer_for(connection))
+
+    def _expired(self, record: Record, now: float) -> bool:
+        return (self.max_age is not None and now - record.created_at >= self.max_age) or (
+            self.idle_timeout is not None and now - record.last_seen >= self.idle_timeout
         )
 
     async def _commit(self, request: Request, response: Response, session: Session) -> None:

@@ -7,6 +7,8 @@ import re
 from collections.abc import Callable
 from urllib.parse import quote, unquote
 
+from satchel.staticfiles.fingerprints import split_reference
+
 __all__ = ["rewrite_css_references"]
 
 # url(...) unquoted or quoted, and @import "..." without url(); the quoted forms
@@ -54,8 +56,7 @@ def rewrite_css_references(
 def _rewritten(
     reference: str, folder: str, hashed_name_of: Callable[[str], str | None]
 ) -> str | None:
-    cut = min((i for i in (reference.find("?"), reference.find("#")) if i >= 0), default=None)
-    path, rest = (reference, "") if cut is None else (reference[:cut], reference[cut:])
+    path, rest = split_reference(reference)
     if not path or path.startswith("/") or _EXTERNAL.match(path):
         return None
     target = posixpath.normpath(posixpath.join(folder, unquote(path)))

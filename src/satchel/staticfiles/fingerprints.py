@@ -21,6 +21,7 @@ __all__ = [
     "hashed_name",
     "is_fingerprinted",
     "read_manifest",
+    "split_reference",
     "write_file_atomically",
     "write_manifest",
 ]
@@ -75,6 +76,17 @@ def is_fingerprinted(name: str) -> bool:
     """
     match = _FINGERPRINT.search(name)
     return match is not None and not match[1].isdigit()
+
+
+def split_reference(reference: str) -> tuple[str, str]:
+    """``reference`` cut before its ``?query`` or ``#fragment``: the file name, and the rest.
+
+    >>> split_reference("img/a.png?v=1#x"), split_reference("css/site.css")
+    (('img/a.png', '?v=1#x'), ('css/site.css', ''))
+    """
+    ends = (reference.find("?"), reference.find("#"))
+    cut = min((end for end in ends if end >= 0), default=len(reference))
+    return reference[:cut], reference[cut:]
 
 
 def read_manifest(path: Path) -> dict[str, str] | None:

@@ -17,7 +17,7 @@ from satchel.files import FileResponse, safe_join
 from satchel.requests import Request
 from satchel.routers import Router
 from satchel.staticfiles.encodings import PRECOMPRESSED, preferred_coding
-from satchel.staticfiles.fingerprints import is_fingerprinted, read_manifest
+from satchel.staticfiles.fingerprints import is_fingerprinted, read_manifest, split_reference
 from satchel.staticfiles.mediatypes import static_media_type
 from satchel.threads import run_in_thread
 
@@ -156,8 +156,8 @@ class StaticFiles:
         the manifest lacks raises :class:`UnknownStaticFileError` when ``strict``;
         otherwise it gets its plain URL and one warning is logged.
         """
-        cut = min((i for i in (name.find("?"), name.find("#")) if i >= 0), default=len(name))
-        plain, rest = name[:cut].lstrip("/"), name[cut:]
+        plain, rest = split_reference(name)
+        plain = plain.lstrip("/")
         if not plain:
             raise ValueError(f"no file name in {name!r}")
         files = self.manifest

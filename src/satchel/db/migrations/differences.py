@@ -9,12 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from satchel.errors import MissingDependencyError
-
-try:
-    import sqlalchemy as sa
-except ImportError as exc:
-    raise MissingDependencyError("sqlalchemy", "db") from exc
+import sqlalchemy as sa
 
 __all__ = ["describe"]
 
