@@ -107,6 +107,26 @@ def test_a_limiter_reset_gives_one_key_its_full_limit(make_store: StoreFactory) 
     run(make_store, body)
 
 
+def test_a_limiter_peek_answers_as_a_hit_would_and_counts_nothing(
+    make_store: StoreFactory,
+) -> None:
+    async def body(store: RateLimitStore) -> None:
+        clock = Clock(1005.0)
+        limit = RateLimit(2, 10, store=store, scope="peek", clock=clock)
+        for _ in range(5):
+            assert (await limit.peek("alice")).allowed  # however often: nothing counted
+        await limit.hit("alice")
+        await limit.hit("alice")
+        refused = await limit.peek("alice")
+        assert not refused.allowed
+        assert refused.retry_after == (await limit.hit("alice")).retry_after
+        clock.now += 6  # 1 s into the next window: alice's two count 0.9 each, so 1
+        assert (await limit.peek("alice")).allowed
+        assert [(await limit.hit("alice")).allowed for _ in range(2)] == [True, False]
+
+    run(make_store, body)
+
+
 def test_concurrent_hits_and_a_reset_never_over_admit(make_store: StoreFactory) -> None:
     async def body(store: RateLimitStore) -> None:
         def hit() -> Awaitable[Counts]:

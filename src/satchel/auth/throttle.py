@@ -27,13 +27,11 @@ True
 
 from __future__ import annotations
 
-import math
 import time
 import unicodedata
 from collections.abc import Callable
 
 from satchel.ratelimit import MemoryStore, RateLimit, RateLimitStore, client_address
-from satchel.ratelimit.store import Counts
 from satchel.requests import Request
 
 __all__ = ["LoginThrottle", "account_key", "caseless"]
@@ -63,27 +61,6 @@ def account_key(username: str) -> str:
     ('alice', 'al ice', 'strasse')
     """
     return " ".join(caseless(username).split())
-
-
-class _Peek:
-    """A store seen without counting: answers whether a hit would be admitted.
-
-    The store contract never counts a refused hit, and with a limit of 0 every hit is
-    refused: asking with that limit reads the counts, which are then compared with
-    the real one here. Forgetting is not counting, so ``reset`` passes through (the
-    ``RateLimitStore`` protocol has it).
-    """
-
-    def __init__(self, store: RateLimitStore) -> None:
-        self._store = store
-
-    async def hit(self, key: str, *, window: int, weight: float, limit: int, ttl: float) -> Counts:
-        seen = await self._store.hit(key, window=window, weight=weight, limit=0, ttl=ttl)
-        admitted = math.floor(seen.previous * weight) + seen.current + 1 <= limit
-        return Counts(admitted, seen.current, seen.previous)
-
-    async def reset(self, key: str, *, window: int) -> None:
-        await self._store.reset(key, window=window)
 
 
 class LoginThrottle:
@@ -141,9 +118,7 @@ class LoginThrottle:
 
         self._pairs = limit(per_account, "account-address", self.store)
         self._accounts = limit(per_account_total, "account", self.store)
-        self._accounts_seen = limit(per_account_total, "account", _Peek(self.store))
         self._addresses = limit(per_address, "address", self.store)
-        self._addresses_seen = limit(per_address, "address", _Peek(self.store))
 
     def __repr__(self) -> str:
         return (
@@ -163,8 +138,8 @@ class LoginThrottle:
         account = account_key(username)
         # Read first, counting nothing: a client refused by its own address, or by
         # the account's ceiling, must not use up the per-pair count of its attempts.
-        for seen, key in ((self._addresses_seen, address), (self._accounts_seen, account)):
-            result = await seen.hit(key)
+        for limiter, key in ((self._addresses, address), (self._accounts, account)):
+            result = await limiter.peek(key)
             if not result.allowed:
                 return result.retry_after
         # Then counted, each atomically: the pair's limit and the ceiling both hold

@@ -84,8 +84,9 @@ class RateLimit:
     which answers 429 with ``Retry-After`` when the limit is hit, or as a middleware
     (``middleware=[limit.middleware]``), which also sets ``RateLimit-*`` headers on
     admitted responses and runs before the body is read. ``await limit.hit(key)``
-    counts anything else (a user name at login), and ``await limit.reset(key)``
-    forgets a key's counts (after a successful login, say).
+    counts anything else (a user name at login), ``await limit.peek(key)`` asks
+    without counting, and ``await limit.reset(key)`` forgets a key's counts (after a
+    successful login, say).
 
     Args:
         limit: The most requests per window.
@@ -143,13 +144,29 @@ class RateLimit:
 
     async def hit(self, key: str) -> RateLimitResult:
         """Count one request for ``key``; a refused request is not counted."""
+        return await self._ask(key, self.limit)
+
+    async def peek(self, key: str) -> RateLimitResult:
+        """Whether a request for ``key`` would be admitted now, counting nothing.
+
+        For a limit checked before work whose outcome decides what to count (a
+        sign-in refused by its address should not use up its account's count).
+        """
+        # A store never counts a refused hit, and with a limit of 0 every hit is refused:
+        # asked that way, it only reads the counts, which are judged against the real limit.
+        return await self._ask(key, 0)
+
+    async def _ask(self, key: str, store_limit: int) -> RateLimitResult:
         now = self.clock()
         index, elapsed, weight = self._position(now)
         # A sliding window's count is read again, as the previous one, in the next window.
         ttl = self.window * (2 if self.algorithm == "sliding" else 1) - elapsed
         counts = await self.store.hit(
-            self._counter(key), window=index, weight=weight, limit=self.limit, ttl=ttl
+            self._counter(key), window=index, weight=weight, limit=store_limit, ttl=ttl
         )
+        if not store_limit:
+            admitted = math.floor(counts.previous * weight) + counts.current + 1 <= self.limit
+            counts = Counts(admitted, counts.current, counts.previous)
         if counts.allowed:
             used = math.floor(counts.previous * weight) + counts.current
             remaining = max(0, self.limit - used)
