@@ -37,6 +37,7 @@ __all__ = [
     "AppLocation",
     "SatchelGroup",
     "app_argument",
+    "given_app",
     "load_app",
     "logging_config",
     "main",
@@ -204,6 +205,24 @@ def _resolve_location(ctx: click.Context, param: click.Parameter, value: str | N
     return AppLocation.parse(value)
 
 
+def given_app(ctx: click.Context, usage: str) -> Any:
+    """The app of ``satchel --app MODULE:APP`` or ``SATCHEL_APP``, imported.
+
+    For commands whose own arguments are something else (revisions, user names), so
+    that they take no ``MODULE:APP`` argument. ``usage`` is the command as the error
+    message shows it: ``satchel --app MODULE:APP <usage>``.
+
+    Raises:
+        click.UsageError: Neither names an app.
+    """
+    location = ctx.meta.get(_APP_META_KEY) or os.environ.get("SATCHEL_APP")
+    if not location:
+        raise click.UsageError(
+            f"no app given: use 'satchel --app MODULE:APP {usage}' or set SATCHEL_APP", ctx
+        )
+    return load_app(location)
+
+
 def app_argument(function: Callable[..., R]) -> Callable[..., R]:
     """Add the optional ``MODULE:APP`` argument, passed on as ``app``, an :class:`AppLocation`.
 
@@ -218,6 +237,8 @@ def app_argument(function: Callable[..., R]) -> Callable[..., R]:
 def pass_app(function: Callable[..., R]) -> Callable[..., R]:
     """Like :func:`app_argument`, but pass the imported app itself as ``app``.
 
+    Anything but a Satchel ``App`` at ``MODULE:APP`` is refused (``AppLoadError``).
+
     >>> @click.command()
     ... @pass_app
     ... def count(app: App) -> None:
@@ -226,7 +247,10 @@ def pass_app(function: Callable[..., R]) -> Callable[..., R]:
 
     @functools.wraps(function)
     def with_app(*args: Any, app: AppLocation, **kwargs: Any) -> R:
-        return function(*args, app=load_app(app), **kwargs)
+        loaded = load_app(app)
+        if not isinstance(loaded, App):
+            raise AppLoadError(f"{type(loaded).__name__!r} object is not a Satchel App")
+        return function(*args, app=loaded, **kwargs)
 
     return app_argument(with_app)
 
@@ -350,8 +374,6 @@ def _format_table(rows: list[dict[str, Any]]) -> str:
 @pass_app
 def routes(app: Any, as_json: bool) -> None:
     """List the app's routes, sorted by path."""
-    if not isinstance(app, App):
-        raise AppLoadError(f"{type(app).__name__!r} object is not a Satchel App")
     try:
         rows = _route_rows(app.routes_info())
     except ConfigurationError as exc:

@@ -20,7 +20,7 @@ import click
 from satchel.auth.auth import Auth, auth_of
 from satchel.auth.hashers import MAX_PASSWORD_LENGTH
 from satchel.auth.password_validation import PasswordValidationError, validate_password
-from satchel.cli import load_app
+from satchel.cli import given_app
 from satchel.db import Database, DbSession, database_of
 from satchel.errors import ConfigurationError, Conflict, MissingDependencyError
 
@@ -55,15 +55,7 @@ T = TypeVar("T")
 
 
 def _auth_and_database(ctx: click.Context) -> tuple[Auth, Database]:
-    # The root command's --app (which reads SATCHEL_APP itself); the environment
-    # when the command runs on its own, as in tests.
-    location = ctx.find_root().params.get("app_location") or os.environ.get("SATCHEL_APP")
-    if not location:
-        raise click.UsageError(
-            f"no app given: use 'satchel --app MODULE:APP {ctx.info_name}' or set SATCHEL_APP",
-            ctx,
-        )
-    app = load_app(location)
+    app = given_app(ctx, ctx.info_name or "")
     try:
         return auth_of(app), database_of(app)
     except ConfigurationError as exc:

@@ -6,9 +6,8 @@ from typing import Any
 
 import click
 
-from satchel.app import App
 from satchel.checks import check_app, check_deploy
-from satchel.cli import AppLoadError, pass_app
+from satchel.cli import pass_app
 
 __all__ = ["check_command"]
 
@@ -35,8 +34,6 @@ def check_command(app: Any, deploy: bool, ignored: tuple[str, ...]) -> None:
     it with the production environment. Without --deploy only the checks that hold
     in every environment run; there are none yet.
     """
-    if not isinstance(app, App):
-        raise AppLoadError(f"{type(app).__name__!r} object is not a Satchel App")
     skip = {finding_id.lower() for finding_id in ignored}
     found = check_deploy(app) if deploy else check_app(app)
     findings = [finding for finding in found if finding.id.lower() not in skip]

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from satchel.cli import load_app
+from satchel.cli import given_app
 from satchel.db import database_of
 from satchel.db.clients import client_command
 from satchel.db.migrations import MigrationError, Migrations, Revision, migrations_of
@@ -44,19 +44,8 @@ def db_command(ctx: click.Context, directory: Path | None) -> None:
     ctx.obj = directory
 
 
-def _app(ctx: click.Context) -> Any:
-    # The root command's --app (which reads SATCHEL_APP itself); the environment
-    # when this group runs on its own, as in tests.
-    location = ctx.find_root().params.get("app_location") or os.environ.get("SATCHEL_APP")
-    if not location:
-        raise click.UsageError(
-            "no app given: use 'satchel --app MODULE:APP db ...' or set SATCHEL_APP", ctx
-        )
-    return load_app(location)
-
-
 def _migrations(ctx: click.Context) -> Migrations:
-    app = _app(ctx)
+    app = given_app(ctx, "db ...")
     try:
         found = migrations_of(app)
     except ConfigurationError as exc:
@@ -243,7 +232,7 @@ def shell(ctx: click.Context) -> None:
     The password is passed in the environment, never on the command line.
     """
     try:
-        command = client_command(database_of(_app(ctx)).url)
+        command = client_command(database_of(given_app(ctx, "db ...")).url)
     except ConfigurationError as exc:
         raise click.ClickException(str(exc)) from None
     program = shutil.which(command.argv[0])

@@ -8,8 +8,7 @@ from typing import Any
 import click
 import msgspec
 
-from satchel.app import App
-from satchel.cli import AppLoadError, pass_app
+from satchel.cli import pass_app
 from satchel.encoding import json_encode
 from satchel.errors import ConfigurationError
 from satchel.openapi.schema import build_openapi
@@ -38,8 +37,6 @@ def openapi_command(app: Any, output: Path | None, indent: int) -> None:
     The document is the one the app serves at its OpenAPI path. It is built
     even when that path is switched off with OpenAPIConfig(path=None).
     """
-    if not isinstance(app, App):
-        raise AppLoadError(f"{type(app).__name__!r} object is not a Satchel App")
     if app.openapi_config is None:
         raise click.ClickException("the app has OpenAPI switched off (App(openapi=None))")
     try:

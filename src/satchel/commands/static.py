@@ -7,8 +7,7 @@ from typing import Any
 
 import click
 
-from satchel.app import App
-from satchel.cli import AppLoadError, pass_app
+from satchel.cli import pass_app
 from satchel.errors import ConfigurationError
 from satchel.staticfiles import (
     MANIFEST_NAME,
@@ -74,8 +73,6 @@ def collect_command(app: Any, output: Path | None, compress: bool) -> None:
 
 
 def _staticfiles(app: Any) -> StaticFiles:
-    if not isinstance(app, App):
-        raise AppLoadError(f"{type(app).__name__!r} object is not a Satchel App")
     try:
         return staticfiles_of(app)
     except ConfigurationError as exc:
